@@ -1,0 +1,3 @@
+"""Alert sink adapters."""
+
+__all__: list[str] = []

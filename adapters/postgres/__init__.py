@@ -1,0 +1,3 @@
+"""PostgreSQL storage adapter for market data (psycopg)."""
+
+__all__: list[str] = []

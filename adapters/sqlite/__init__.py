@@ -1,0 +1,3 @@
+"""SQLite storage adapter for market data."""
+
+__all__: list[str] = []

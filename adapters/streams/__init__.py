@@ -1,0 +1,3 @@
+"""Binance websocket market-stream adapter."""
+
+__all__: list[str] = []
