@@ -1,3 +1,3 @@
-"""Alert sink adapters."""
+"""Alert sink adapters; empty until alerting lands."""
 
 __all__: list[str] = []

@@ -1,3 +1,3 @@
-"""Binance Spot REST adapter (httpx): implements MarketDataPort and AccountPort against the real exchange."""
+"""Binance Spot REST adapter (httpx); empty until the Binance adapter lands."""
 
 __all__: list[str] = []

@@ -1,3 +1,3 @@
-"""PostgreSQL storage adapter for market data (psycopg)."""
+"""PostgreSQL market-data storage adapter (psycopg); empty until storage lands."""
 
 __all__: list[str] = []

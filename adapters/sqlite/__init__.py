@@ -1,3 +1,3 @@
-"""SQLite storage adapter for market data."""
+"""SQLite market-data storage adapter; empty until storage lands."""
 
 __all__: list[str] = []

@@ -1,3 +1,3 @@
-"""Binance websocket market-stream adapter."""
+"""Binance websocket market-stream adapter; empty until streams land."""
 
 __all__: list[str] = []

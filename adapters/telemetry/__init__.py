@@ -1,3 +1,3 @@
-"""OpenTelemetry SDK setup (tracer and meter providers, exporters) used by the composition root."""
+"""OpenTelemetry SDK setup for the composition root; empty until telemetry lands."""
 
 __all__: list[str] = []
