@@ -13,7 +13,7 @@ from pathlib import Path
 import grimp
 import pytest
 
-from tests.architecture.conftest import PACKAGES, REPO_ROOT, venv_tool
+from tests.architecture._repo import PACKAGES, REPO_ROOT, venv_tool
 
 SKELETON = (
     *PACKAGES,

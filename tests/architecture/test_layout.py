@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from tests.architecture.conftest import PACKAGES
+from tests.architecture._repo import PACKAGES
 
 NOT_SHIPPED = {"tests", "bench"}
 

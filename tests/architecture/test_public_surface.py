@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-from tests.architecture.conftest import PACKAGES, REPO_ROOT
+from tests.architecture._repo import PACKAGES, REPO_ROOT
 
 
 def _packages() -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.architecture.conftest import PACKAGES, REPO_ROOT
+from tests.architecture._repo import PACKAGES, REPO_ROOT
 
 pytestmark = pytest.mark.slow  # one wheel build (about a second), shared by every test in this module
 
