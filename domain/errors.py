@@ -11,10 +11,10 @@ command line uses for it (``exit_code``)::
     └── BinanceAPIError                   (varies)      any exchange failure: code, http_status, endpoint
         ├── NetworkError                  retryable  6  connection refused/reset, DNS, TLS
         │   └── RequestTimeoutError       retryable  6  connect/read/pool timeout
-        ├── ExchangeUnavailableError      retryable  6  5xx, -1001, -1006, -1007, -1008, -1016
+        ├── ExchangeUnavailableError      retryable  6  5xx, -1001, -1006, -1007, -1008
         ├── RateLimitError                retryable  5  429 / -1003: wait ``retry_after`` seconds
         │   └── IPBannedError             permanent  5  418: banned until ``banned_until_ms``
-        ├── ClockSkewError                retryable  4  -1021: timestamp outside recvWindow (resync, retry once)
+        ├── ClockSkewError                retryable  4  -1021: timestamp rejected (resync, retry once)
         ├── AuthenticationError           permanent  4  401, -1002, -1022, -2014, -2015
         ├── AccessDeniedError             permanent  6  403 from the web application firewall
         ├── InvalidRequestError           permanent  2  -11xx parameter errors

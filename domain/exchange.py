@@ -1,4 +1,4 @@
-"""Exchange rules: rate limits, symbol status, and the filters a client needs (``GET /api/v3/exchangeInfo``)."""
+"""Exchange rules: rate limits, symbol status and the filters a client needs (``/api/v3/exchangeInfo``)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,13 @@ class SymbolStatus:
 
 
 KNOWN_SYMBOL_STATUSES = frozenset(
-    {SymbolStatus.TRADING, SymbolStatus.END_OF_DAY, SymbolStatus.HALT, SymbolStatus.BREAK,
-     SymbolStatus.CANCEL_ONLY}
+    {
+        SymbolStatus.TRADING,
+        SymbolStatus.END_OF_DAY,
+        SymbolStatus.HALT,
+        SymbolStatus.BREAK,
+        SymbolStatus.CANCEL_ONLY,
+    }
 )
 
 
@@ -125,7 +130,10 @@ class ExchangeInfo:
     rate_limits: tuple[RateLimit, ...]
     symbols: tuple[SymbolRules, ...]
     _by_symbol: dict[Symbol, SymbolRules] = attrs.field(
-        init=False, repr=False, eq=False, hash=False,
+        init=False,
+        repr=False,
+        eq=False,
+        hash=False,
         default=attrs.Factory(lambda self: {r.symbol: r for r in self.symbols}, takes_self=True),
     )
 

@@ -14,7 +14,10 @@ __all__ = ["DEFAULT_SYMBOLS", "MAX_SYMBOL_LENGTH", "Symbol", "parse_symbols"]
 MAX_SYMBOL_LENGTH = 20
 
 
-def _normalise(value: str) -> str:
+def _normalise(value: object) -> str:
+    if not isinstance(value, str):
+        msg = f"a symbol must be text, not {type(value).__name__}"
+        raise InvalidInputError(msg)
     # Only ASCII letters are folded: Binance symbols are upper-case in REST, lower-case in stream names.
     return value.upper() if value.isascii() else "".join(c.upper() if c.isascii() else c for c in value)
 
@@ -27,9 +30,6 @@ def _is_symbol_char(char: str) -> bool:
 
 
 def _check(_instance: object, _attribute: object, value: str) -> None:
-    if not isinstance(value, str):
-        msg = f"a symbol must be text, not {type(value).__name__}"
-        raise InvalidInputError(msg)
     if not value:
         msg = "a symbol cannot be empty"
         raise InvalidInputError(msg)
@@ -46,7 +46,7 @@ def _check(_instance: object, _attribute: object, value: str) -> None:
 class Symbol:
     """A validated trading-pair symbol, normalised to Binance's REST form (upper-case ASCII letters)."""
 
-    value: str = attrs.field(converter=lambda v: _normalise(v) if isinstance(v, str) else v, validator=_check)
+    value: str = attrs.field(converter=_normalise, validator=_check)
 
     def __str__(self) -> str:
         return self.value
@@ -57,8 +57,10 @@ class Symbol:
     @property
     def stream_name(self) -> str:
         """The lower-case form used in WebSocket stream names (``btcusdt``)."""
-        return self.value.lower() if self.value.isascii() else "".join(
-            c.lower() if c.isascii() else c for c in self.value
+        return (
+            self.value.lower()
+            if self.value.isascii()
+            else "".join(c.lower() if c.isascii() else c for c in self.value)
         )
 
 

@@ -191,7 +191,9 @@ def check_book_ticker(
     return problems
 
 
-def check_ticker(ticker: Ticker24h, now_ms: int, policy: ValidationPolicy = DEFAULT_POLICY) -> list[Violation]:
+def check_ticker(
+    ticker: Ticker24h, now_ms: int, policy: ValidationPolicy = DEFAULT_POLICY
+) -> list[Violation]:
     """24h statistics: positive last/high/low prices, a consistent range, non-negative volumes."""
     problems = (
         check_price(ticker.last_price, "last_price")
@@ -202,7 +204,9 @@ def check_ticker(ticker: Ticker24h, now_ms: int, policy: ValidationPolicy = DEFA
         + check_quantity(ticker.quote_volume, "quote_volume")
     )
     if ticker.trade_count < 0:
-        problems.append(Violation("trade_count", Reason.NEGATIVE_QUANTITY, f"{ticker.trade_count} is negative"))
+        problems.append(
+            Violation("trade_count", Reason.NEGATIVE_QUANTITY, f"{ticker.trade_count} is negative")
+        )
     if not problems and not ticker.low_price <= ticker.last_price <= ticker.high_price:
         problems.append(
             Violation(
@@ -237,11 +241,11 @@ def check_kline(kline: Kline, now_ms: int, policy: ValidationPolicy = DEFAULT_PO
         + check_quantity(kline.taker_buy_quote_volume, "taker_buy_quote_volume")
     )
     if kline.trade_count < 0:
-        problems.append(Violation("trade_count", Reason.NEGATIVE_QUANTITY, f"{kline.trade_count} is negative"))
+        problems.append(
+            Violation("trade_count", Reason.NEGATIVE_QUANTITY, f"{kline.trade_count} is negative")
+        )
     prices_ok = not any(v.field in {"open", "high", "low", "close"} for v in problems)
-    if prices_ok and not (
-        kline.low <= kline.open <= kline.high and kline.low <= kline.close <= kline.high
-    ):
+    if prices_ok and not (kline.low <= kline.open <= kline.high and kline.low <= kline.close <= kline.high):
         problems.append(
             Violation(
                 "high",
@@ -254,7 +258,9 @@ def check_kline(kline: Kline, now_ms: int, policy: ValidationPolicy = DEFAULT_PO
         problems.append(Violation("close_time", Reason.CLOSE_BEFORE_OPEN, "close time not after open time"))
     elif not interval.is_aligned(kline.open_time_ms):
         problems.append(
-            Violation("open_time", Reason.MISALIGNED_TIME, f"{kline.open_time_ms} is not a {interval.value} open")
+            Violation(
+                "open_time", Reason.MISALIGNED_TIME, f"{kline.open_time_ms} is not a {interval.value} open"
+            )
         )
     elif kline.close_time_ms != interval.close_time_ms(kline.open_time_ms):
         expected = interval.close_time_ms(kline.open_time_ms)
@@ -287,7 +293,9 @@ def check_price_on_tick(price: Decimal, rules: SymbolRules, field: str = "price"
             Violation(field, Reason.PRICE_OUT_OF_RANGE, f"{price} outside {flt.min_price} .. {flt.max_price}")
         )
     if flt.tick_size and price % flt.tick_size != 0:
-        problems.append(Violation(field, Reason.PRICE_NOT_ON_TICK, f"{price} is not a multiple of {flt.tick_size}"))
+        problems.append(
+            Violation(field, Reason.PRICE_NOT_ON_TICK, f"{price} is not a multiple of {flt.tick_size}")
+        )
     return problems
 
 
@@ -301,7 +309,9 @@ def check_quantity_on_step(
     problems: list[Violation] = []
     if quantity < lot.min_qty or (lot.max_qty and quantity > lot.max_qty):
         problems.append(
-            Violation(field, Reason.QUANTITY_OUT_OF_RANGE, f"{quantity} outside {lot.min_qty} .. {lot.max_qty}")
+            Violation(
+                field, Reason.QUANTITY_OUT_OF_RANGE, f"{quantity} outside {lot.min_qty} .. {lot.max_qty}"
+            )
         )
     if lot.step_size and quantity % lot.step_size != 0:
         problems.append(
@@ -329,7 +339,9 @@ def check_kline_series(
     for kline in klines:
         if kline.interval is not interval or (symbol is not None and kline.symbol != symbol):
             problems.append(
-                Violation("series", Reason.WRONG_SERIES, f"{kline.symbol} {kline.interval.value} in the series")
+                Violation(
+                    "series", Reason.WRONG_SERIES, f"{kline.symbol} {kline.interval.value} in the series"
+                )
             )
         current = kline.open_time_ms
         if previous is not None:
