@@ -1,9 +1,9 @@
 """Health of the exchange link: signal statuses, thresholds, reports and alerts.
 
-A health check measures a handful of *signals* (REST reachability, latency, error rate, weight usage, an IP
-ban, clock offset, data freshness, stream state). Each signal compares its value with a ``Threshold`` and gets a
-``Status``; the ``HealthReport``'s status is the worst of its signals. An ``Alert`` records that one signal
-changed status, including the way back to ``ok``.
+A health check measures a handful of *signals* (REST reachability, latency, error rate, weight usage, an
+IP ban, clock offset, data freshness, stream state). Each signal compares its value with a ``Threshold`` and
+gets a ``Status``; the ``HealthReport``'s status is the worst of its signals. An ``Alert`` records that one
+signal changed status, including the way back to ``ok``.
 """
 
 from __future__ import annotations

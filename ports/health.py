@@ -1,10 +1,10 @@
 """The health ports: what the health monitor reads besides the market-data port.
 
-Design: the monitor measures reachability, latency and clock offset itself, with timed ``get_server_time``
-probes through ``MarketDataPort``. Everything else is read, never requested: the exchange adapter's own figures
-(``ExchangeStatusPort``), the age of the newest stored or seen data (``FreshnessSource``) and the stream
-connections (``StreamStatusSource``). All three are optional; a signal whose source is missing is left out of
-the report, or (error rate) falls back to the probes' own results.
+Design: the monitor measures reachability, latency and clock offset itself, with timed
+``get_server_time`` probes through ``MarketDataPort``. Everything else is read, never requested: the
+exchange adapter's own figures (``ExchangeStatusPort``), the age of the newest stored or seen data
+(``FreshnessSource``) and the stream connections (``StreamStatusSource``). All three are optional; a signal
+whose source is missing is left out of the report, or (error rate) falls back to the probes' own results.
 """
 
 from __future__ import annotations
