@@ -1,7 +1,18 @@
 """Ports: the interfaces the application needs, as ``typing.Protocol`` classes."""
 
 from ports.account import AccountPort
+from ports.alerts import AlertSink
 from ports.clock import Clock
+from ports.health import ExchangeStatusPort, FreshnessSource, StreamStatusSource
 from ports.market_data import MAX_KLINE_LIMIT, MarketDataPort
 
-__all__ = ["MAX_KLINE_LIMIT", "AccountPort", "Clock", "MarketDataPort"]
+__all__ = [
+    "MAX_KLINE_LIMIT",
+    "AccountPort",
+    "AlertSink",
+    "Clock",
+    "ExchangeStatusPort",
+    "FreshnessSource",
+    "MarketDataPort",
+    "StreamStatusSource",
+]
