@@ -19,6 +19,9 @@ from domain.errors import (
     NetworkError,
     RateLimitError,
     RequestTimeoutError,
+    SchemaVersionError,
+    StorageError,
+    StorageUnavailableError,
 )
 from domain.exchange import (
     KNOWN_SYMBOL_STATUSES,
@@ -44,11 +47,13 @@ from domain.health import (
 )
 from domain.intervals import Interval
 from domain.market import BookTicker, Kline, PriceQuote, ServerTime, Ticker24h, ms_to_datetime
+from domain.storage import STORAGE_POLICY, DataKind, KlineCoverage, RejectionCount, SaveResult, ValidatedBatch
 from domain.symbols import DEFAULT_SYMBOLS, Symbol, parse_symbols
 
 __all__ = [
     "DEFAULT_SYMBOLS",
     "KNOWN_SYMBOL_STATUSES",
+    "STORAGE_POLICY",
     "AccessDeniedError",
     "AccountInfo",
     "Alert",
@@ -61,6 +66,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectionState",
     "DataFreshness",
+    "DataKind",
     "DataValidationError",
     "ExchangeInfo",
     "ExchangeStatus",
@@ -75,6 +81,7 @@ __all__ = [
     "InvalidRequestError",
     "InvalidSymbolError",
     "Kline",
+    "KlineCoverage",
     "LotSize",
     "MalformedResponseError",
     "NetworkError",
@@ -83,16 +90,22 @@ __all__ = [
     "PriceQuote",
     "RateLimit",
     "RateLimitError",
+    "RejectionCount",
     "RequestTimeoutError",
+    "SaveResult",
+    "SchemaVersionError",
     "ServerTime",
     "SignalResult",
     "Status",
+    "StorageError",
+    "StorageUnavailableError",
     "StreamConnection",
     "Symbol",
     "SymbolRules",
     "SymbolStatus",
     "Threshold",
     "Ticker24h",
+    "ValidatedBatch",
     "ms_to_datetime",
     "parse_symbols",
 ]

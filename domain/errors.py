@@ -8,6 +8,9 @@ command line uses for it (``exit_code``)::
     ├── ConfigurationError                permanent  3  bad key format, refused URL, missing credential
     ├── InvalidInputError                 permanent  2  user input rejected before any request (ValueError)
     ├── DataValidationError               permanent  7  exchange data failed the domain validators
+    ├── StorageError                      permanent  3  store refused: bad path or URL, failed write
+    │   ├── SchemaVersionError            permanent  3  the database was written by a newer binance-gateway
+    │   └── StorageUnavailableError       retryable  6  database locked too long, server unreachable
     └── BinanceAPIError                   (varies)      any exchange failure: code, http_status, endpoint
         ├── NetworkError                  retryable  6  connection refused/reset, DNS, TLS
         │   └── RequestTimeoutError       retryable  6  connect/read/pool timeout
@@ -52,6 +55,9 @@ __all__ = [
     "NetworkError",
     "RateLimitError",
     "RequestTimeoutError",
+    "SchemaVersionError",
+    "StorageError",
+    "StorageUnavailableError",
 ]
 
 
@@ -94,6 +100,34 @@ class DataValidationError(GatewayError):
     def __init__(self, message: str, violations: Sequence[Violation] = ()) -> None:
         super().__init__(message)
         self.violations: tuple[Violation, ...] = tuple(violations)
+
+
+class StorageError(GatewayError):
+    """The market-data store failed or refused; the batch being written was not stored.
+
+    ``location`` names the database (a file path, or a URL without its password).
+    """
+
+    exit_code = 3
+    hint = "check the database named by --db or BINANCE_GATEWAY_DB (see docs/troubleshooting.md, Storage)"
+
+    def __init__(self, message: str, *, location: str = "") -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class SchemaVersionError(StorageError):
+    """The database carries a schema version newer than this binance-gateway knows; it is left untouched."""
+
+    hint = "upgrade binance-gateway, or point --db at another database"
+
+
+class StorageUnavailableError(StorageError):
+    """The database could not be reached in time: locked by another writer, server down, connection lost."""
+
+    retryable = True
+    exit_code = 6
+    hint = "retry; if it persists, check that the database server runs or which process holds the lock"
 
 
 class BinanceAPIError(GatewayError):

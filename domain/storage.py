@@ -1,0 +1,328 @@
+"""What a market-data store reports back, and how a batch is sorted into stored, skipped and rejected rows.
+
+The storage adapters share this logic so that every store accepts, skips and rejects exactly the same rows:
+only data that passes ``domain.validators`` is stored; a candle still open at ``now_ms`` is never stored as
+final; rejected rows are counted by ``Reason``, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Generic, TypeVar
+
+import attrs
+
+from domain.account import AccountInfo
+from domain.intervals import Interval
+from domain.market import Kline, PriceQuote, Ticker24h
+from domain.symbols import Symbol
+from domain.validators import (
+    MissingRange,
+    Reason,
+    ValidationPolicy,
+    Violation,
+    check_balance,
+    check_kline,
+    check_quote,
+    check_ticker,
+)
+
+__all__ = [
+    "STORAGE_POLICY",
+    "DataKind",
+    "KlineCoverage",
+    "RejectionCount",
+    "SaveResult",
+    "ValidatedBatch",
+    "validate_accounts",
+    "validate_klines",
+    "validate_quotes",
+    "validate_tickers",
+]
+
+T = TypeVar("T")
+
+#: History is stored whatever its age, so staleness is not checked; the future bound still applies.
+STORAGE_POLICY = ValidationPolicy(max_future_ms=1_000, max_age_ms=None)
+
+
+class DataKind(enum.Enum):
+    """The kinds of rows a store keeps; rejection counts are kept per kind."""
+
+    KLINE = "kline"
+    PRICE_TICK = "price_tick"
+    TICKER_24H = "ticker_24h"
+    ACCOUNT_SNAPSHOT = "account_snapshot"
+
+
+def _frozen_counts(counts: Mapping[Reason, int]) -> Mapping[Reason, int]:
+    return MappingProxyType({reason: counts[reason] for reason in sorted(counts, key=lambda r: r.value)})
+
+
+@attrs.frozen
+class SaveResult:
+    """The fate of every row handed to a ``save_*`` call; the counts add up to the rows received.
+
+    ``stored``: new rows. ``updated``: rows already stored under the same key with other values (the later
+    write wins). ``duplicates``: rows identical to what was stored, or repeated within the batch.
+    ``not_closed``: valid candles still open at ``now_ms``, not stored. ``rejected_by_reason``: rows that
+    failed validation, each counted once under its first violation.
+    """
+
+    stored: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    not_closed: int = 0
+    rejected_by_reason: Mapping[Reason, int] = attrs.field(
+        factory=dict, converter=_frozen_counts, hash=False
+    )
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.rejected_by_reason.values())
+
+    @property
+    def received(self) -> int:
+        return self.stored + self.updated + self.duplicates + self.not_closed + self.rejected
+
+    def __add__(self, other: SaveResult) -> SaveResult:
+        counts = dict(self.rejected_by_reason)
+        for reason, count in other.rejected_by_reason.items():
+            counts[reason] = counts.get(reason, 0) + count
+        return SaveResult(
+            stored=self.stored + other.stored,
+            updated=self.updated + other.updated,
+            duplicates=self.duplicates + other.duplicates,
+            not_closed=self.not_closed + other.not_closed,
+            rejected_by_reason=counts,
+        )
+
+
+@attrs.frozen
+class RejectionCount:
+    """How many rows of one kind (and series) were rejected for one reason, and the latest such message."""
+
+    kind: DataKind
+    symbol: Symbol | None
+    interval: Interval | None
+    reason: Reason
+    count: int
+    last_seen_ms: int
+    last_message: str
+
+
+@attrs.frozen
+class KlineCoverage:
+    """What a store holds of one series: first and last open time, how many candles, and what is missing.
+
+    With ``start_ms``/``end_ms`` the gaps cover the whole requested range (before the first and after the
+    last stored candle too); without them only the holes between the first and the last stored candle.
+    """
+
+    symbol: Symbol
+    interval: Interval
+    start_ms: int | None
+    end_ms: int | None
+    count: int
+    first_open_ms: int | None
+    last_open_ms: int | None
+    gaps: tuple[MissingRange, ...]
+
+    @property
+    def missing_count(self) -> int:
+        return sum(gap.count for gap in self.gaps)
+
+    @property
+    def expected(self) -> int:
+        return self.count + self.missing_count
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+
+@attrs.frozen
+class ValidatedBatch(Generic[T]):
+    """A batch sorted into rows to store (one per key, in key order), duplicates, open candles and rejects."""
+
+    accepted: tuple[T, ...]
+    duplicates: int
+    not_closed: int
+    rejections: tuple[RejectionCount, ...]
+
+    def result(self, stored: int, updated: int) -> SaveResult:
+        """The ``SaveResult`` once the store says how many accepted rows were new or changed."""
+        counts: dict[Reason, int] = {}
+        for rejection in self.rejections:
+            counts[rejection.reason] = counts.get(rejection.reason, 0) + rejection.count
+        return SaveResult(
+            stored=stored,
+            updated=updated,
+            duplicates=self.duplicates + len(self.accepted) - stored - updated,
+            not_closed=self.not_closed,
+            rejected_by_reason=counts,
+        )
+
+
+class _Rejections:
+    """Counts rejected rows per (symbol, interval, reason), keeping the latest message."""
+
+    def __init__(self, kind: DataKind, now_ms: int) -> None:
+        self._kind = kind
+        self._now_ms = now_ms
+        self._counts: dict[tuple[Symbol | None, Interval | None, Reason], list[int | str]] = {}
+
+    def add(self, symbol: Symbol | None, interval: Interval | None, violations: Sequence[Violation]) -> None:
+        first = violations[0]
+        key = (symbol, interval, first.reason)
+        entry = self._counts.setdefault(key, [0, ""])
+        entry[0] = int(entry[0]) + 1
+        entry[1] = str(first)
+
+    def freeze(self) -> tuple[RejectionCount, ...]:
+        return tuple(
+            RejectionCount(self._kind, symbol, interval, reason, int(count), self._now_ms, str(message))
+            for (symbol, interval, reason), (count, message) in self._counts.items()
+        )
+
+
+def _dedupe(rows: list[T], key: Callable[[T], tuple[Hashable, ...]]) -> tuple[tuple[T, ...], int]:
+    """One row per key, the last one winning, in key order; and how many repeats were dropped."""
+    unique = {key(row): row for row in rows}
+    ordered = tuple(unique[k] for k in sorted(unique))
+    return ordered, len(rows) - len(ordered)
+
+
+def validate_klines(
+    klines: Iterable[Kline], now_ms: int, policy: ValidationPolicy = STORAGE_POLICY
+) -> ValidatedBatch[Kline]:
+    """Sort candles into closed valid ones to store, still-open ones, repeats and rejects.
+
+    The common case (valid, closed, one series in ascending order) is checked inline without building
+    violation lists; anything else goes through ``check_kline`` so the reasons are exactly its reasons.
+    """
+    accepted: list[Kline] = []
+    rejections = _Rejections(DataKind.KLINE, now_ms)
+    not_closed = 0
+    ordered = True
+    previous: Kline | None = None
+    latest_open = now_ms + policy.max_future_ms
+    for kline in klines:
+        if not _plainly_valid(kline, latest_open):
+            violations = check_kline(kline, now_ms, policy)
+            if violations:
+                rejections.add(kline.symbol, kline.interval, violations)
+                continue
+        if kline.close_time_ms >= now_ms:
+            not_closed += 1
+            continue
+        if previous is not None and ordered and not (
+            kline.open_time_ms > previous.open_time_ms
+            and kline.interval is previous.interval
+            and kline.symbol == previous.symbol
+        ):
+            ordered = False
+        previous = kline
+        accepted.append(kline)
+    if ordered:
+        return ValidatedBatch(tuple(accepted), 0, not_closed, rejections.freeze())
+    unique, repeats = _dedupe(accepted, lambda k: (k.symbol.value, k.interval.value, k.open_time_ms))
+    return ValidatedBatch(unique, repeats, not_closed, rejections.freeze())
+
+
+def _plainly_valid(kline: Kline, latest_open_ms: int) -> bool:
+    """True only when ``check_kline`` would find nothing: the fast path for fixed-length candles."""
+    interval = kline.interval
+    if interval is Interval.WEEK_1 or interval is Interval.MONTH_1:
+        return False
+    duration = interval.duration_ms
+    open_ms = kline.open_time_ms
+    low, high = kline.low, kline.high
+    try:
+        return bool(
+            open_ms % duration == 0
+            and kline.close_time_ms == open_ms + duration - 1
+            and open_ms <= latest_open_ms
+            and low > 0
+            and high.is_finite()
+            and low <= kline.open <= high
+            and low <= kline.close <= high
+            and kline.trade_count >= 0
+            and _non_negative(kline.volume)
+            and _non_negative(kline.quote_volume)
+            and _non_negative(kline.taker_buy_base_volume)
+            and _non_negative(kline.taker_buy_quote_volume)
+        )
+    except ArithmeticError:  # a NaN compared; check_kline names it
+        return False
+
+
+def _non_negative(value: Decimal) -> bool:
+    return value >= 0 and value.is_finite()
+
+
+def _validate(
+    kind: DataKind,
+    rows: Iterable[T],
+    check: Callable[[T], list[Violation]],
+    series: Callable[[T], Symbol | None],
+    key: Callable[[T], tuple[Hashable, ...]],
+    now_ms: int,
+) -> ValidatedBatch[T]:
+    accepted: list[T] = []
+    rejections = _Rejections(kind, now_ms)
+    for row in rows:
+        violations = check(row)
+        if violations:
+            rejections.add(series(row), None, violations)
+        else:
+            accepted.append(row)
+    unique, repeats = _dedupe(accepted, key)
+    return ValidatedBatch(unique, repeats, 0, rejections.freeze())
+
+
+def validate_quotes(
+    quotes: Iterable[PriceQuote], now_ms: int, policy: ValidationPolicy = STORAGE_POLICY
+) -> ValidatedBatch[PriceQuote]:
+    """Price ticks keyed by (symbol, as_of_ms)."""
+    return _validate(
+        DataKind.PRICE_TICK,
+        quotes,
+        lambda q: check_quote(q, now_ms, policy),
+        lambda q: q.symbol,
+        lambda q: (q.symbol.value, q.as_of_ms),
+        now_ms,
+    )
+
+
+def validate_tickers(
+    tickers: Iterable[Ticker24h], now_ms: int, policy: ValidationPolicy = STORAGE_POLICY
+) -> ValidatedBatch[Ticker24h]:
+    """24-hour statistics keyed by (symbol, close_time_ms)."""
+    return _validate(
+        DataKind.TICKER_24H,
+        tickers,
+        lambda t: check_ticker(t, now_ms, policy),
+        lambda t: t.symbol,
+        lambda t: (t.symbol.value, t.close_time_ms),
+        now_ms,
+    )
+
+
+def _check_account(info: AccountInfo) -> list[Violation]:
+    return [violation for balance in info.balances for violation in check_balance(balance)]
+
+
+def validate_accounts(accounts: Iterable[AccountInfo], now_ms: int) -> ValidatedBatch[AccountInfo]:
+    """Account snapshots keyed by (uid, update_time_ms); one bad balance rejects the whole snapshot."""
+    return _validate(
+        DataKind.ACCOUNT_SNAPSHOT,
+        accounts,
+        _check_account,
+        lambda _: None,
+        lambda a: (a.uid if a.uid is not None else -1, a.update_time_ms),
+        now_ms,
+    )
