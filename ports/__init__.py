@@ -5,8 +5,10 @@ from ports.alerts import AlertSink
 from ports.clock import Clock
 from ports.health import ExchangeStatusPort, FreshnessSource, StreamStatusSource
 from ports.market_data import MAX_KLINE_LIMIT, MarketDataPort
+from ports.storage import DEFAULT_CHUNK_SIZE, MarketDataStore
 
 __all__ = [
+    "DEFAULT_CHUNK_SIZE",
     "MAX_KLINE_LIMIT",
     "AccountPort",
     "AlertSink",
@@ -14,5 +16,6 @@ __all__ = [
     "ExchangeStatusPort",
     "FreshnessSource",
     "MarketDataPort",
+    "MarketDataStore",
     "StreamStatusSource",
 ]
