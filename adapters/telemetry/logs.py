@@ -58,8 +58,11 @@ class JsonLinesFormatter(logging.Formatter):
             for key, value in vars(record).items()
             if key not in _STANDARD and key not in _IDS and not key.startswith("_")
         )
-        if record.exc_info:
-            document["exception"] = self.formatException(record.exc_info)
+        # A filter may have scrubbed the cached ``exc_text``; formatting ``exc_info`` again would undo that.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            document["exception"] = record.exc_text
         if record.stack_info:
             document["stack"] = self.formatStack(record.stack_info)
         return json.dumps(document, default=str, ensure_ascii=False)

@@ -94,6 +94,26 @@ def test_exceptions_are_one_json_field_not_extra_lines() -> None:
     assert "RuntimeError: boom" in str(line["exception"])
 
 
+def test_an_exception_text_scrubbed_by_a_filter_stays_scrubbed() -> None:
+    class ScrubExceptionText(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            if record.exc_info:
+                text = logging.Formatter().formatException(record.exc_info)
+                record.exc_text = text.replace("CANARY-SECRET", "[redacted]")
+            return True
+
+    out = io.StringIO()
+    configure_logging(stream=out, filters=[ScrubExceptionText()])
+
+    try:
+        raise ValueError("bad key CANARY-SECRET")
+    except ValueError:
+        logging.getLogger("x").exception("failed")
+
+    assert "CANARY-SECRET" not in out.getvalue()
+    assert "ValueError: bad key [redacted]" in str(_lines(out)[0]["exception"])
+
+
 def test_a_terminal_gets_human_text_with_the_trace_id() -> None:
     out = _Terminal()
     configure_logging(logging.INFO, stream=out)
