@@ -10,13 +10,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
+import attrs
 import platformdirs
 from dotenv import dotenv_values
 
-from domain import DEFAULT_SYMBOLS, ConfigurationError, InvalidInputError, parse_symbols
+from adapters.telemetry.settings import TelemetrySettings
+from domain import (
+    DEFAULT_SYMBOLS,
+    ConfigurationError,
+    HealthThresholds,
+    InvalidInputError,
+    Threshold,
+    parse_symbols,
+)
 
-__all__ = ["ADAPTERS", "APP_NAME", "LOG_LEVELS", "default_db_path", "load_config"]
+__all__ = ["ADAPTERS", "APP_NAME", "LOG_LEVELS", "default_db_path", "health_thresholds", "load_config"]
 
 APP_NAME = "binance-gateway"
 ADAPTERS = ("binance", "fake")
@@ -158,6 +168,65 @@ def _binance(source: _Source) -> dict[str, Any]:
     }
 
 
+_OTEL_NAMES = (
+    "OTEL_SERVICE_NAME",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_SDK_DISABLED",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+)
+
+
+def _telemetry(source: _Source) -> dict[str, Any]:
+    # The OTLP exporter itself reads OTEL_EXPORTER_OTLP_ENDPOINT and the like from the process environment.
+    found = {name: value for name in _OTEL_NAMES if (value := source.text(name)) is not None}
+    return attrs.asdict(TelemetrySettings.from_environ(found))
+
+
+def _share_or_amount(source: _Source, name: str, default: float) -> float:
+    text = source.text(name)
+    value = default if text is None else _parse(float, name, text)
+    if not 0 <= value < float("inf"):
+        msg = f"{name} must be a number of at least 0, not {text}"
+        raise ConfigurationError(msg)
+    return value
+
+
+def _health(source: _Source) -> dict[str, Any]:
+    thresholds: dict[str, dict[str, float]] = {}
+    defaults = HealthThresholds()
+    for field in attrs.fields(HealthThresholds):
+        default: Threshold = getattr(defaults, field.name)
+        prefix = f"BINANCE_GATEWAY_HEALTH_{field.name.upper()}"
+        degraded = _share_or_amount(source, f"{prefix}_DEGRADED", default.degraded)
+        down = _share_or_amount(source, f"{prefix}_DOWN", default.down)
+        if down < degraded:
+            msg = f"{prefix}_DOWN ({down:g}) is below {prefix}_DEGRADED ({degraded:g}); make down the larger"
+            raise ConfigurationError(msg)
+        thresholds[field.name] = {"degraded": degraded, "down": down}
+    return {"probes": source.integer("BINANCE_GATEWAY_HEALTH_PROBES", 5, minimum=1), "thresholds": thresholds}
+
+
+def health_thresholds(config: Mapping[str, Mapping[str, float]]) -> HealthThresholds:
+    """The ``health.thresholds`` part of the configuration as the domain's ``HealthThresholds``."""
+    return HealthThresholds(**{name: Threshold(**bounds) for name, bounds in config.items()})
+
+
+def _alerts(source: _Source) -> dict[str, Any]:
+    url = source.text("BINANCE_GATEWAY_ALERT_WEBHOOK")
+    if url is not None and (urlsplit(url).scheme not in {"http", "https"} or not urlsplit(url).hostname):
+        # The URL often carries a token, so it is not quoted.
+        msg = "BINANCE_GATEWAY_ALERT_WEBHOOK must be an http:// or https:// URL"
+        raise ConfigurationError(msg)
+    return {
+        "webhook_url": url,
+        "webhook_timeout": source.seconds("BINANCE_GATEWAY_ALERT_WEBHOOK_TIMEOUT", 5.0),
+        "webhook_attempts": source.integer("BINANCE_GATEWAY_ALERT_WEBHOOK_ATTEMPTS", 3, minimum=1),
+    }
+
+
 def load_config(
     environ: Mapping[str, str],
     cli_overrides: Mapping[str, Any] | None = None,
@@ -180,4 +249,7 @@ def load_config(
         "symbols": _symbols(source),
         "fake": {"seed": source.integer("BINANCE_GATEWAY_FAKE_SEED", 7)},
         "binance": _binance(source),
+        "telemetry": _telemetry(source),
+        "health": _health(source),
+        "alerts": _alerts(source),
     }
