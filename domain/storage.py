@@ -8,8 +8,8 @@ final; rejected rows are counted by ``Reason``, never silently dropped.
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Generic, TypeVar
 
@@ -76,9 +76,7 @@ class SaveResult:
     updated: int = 0
     duplicates: int = 0
     not_closed: int = 0
-    rejected_by_reason: Mapping[Reason, int] = attrs.field(
-        factory=dict, converter=_frozen_counts, hash=False
-    )
+    rejected_by_reason: Mapping[Reason, int] = attrs.field(factory=dict, converter=_frozen_counts, hash=False)
 
     @property
     def rejected(self) -> int:
@@ -143,6 +141,44 @@ class KlineCoverage:
     def complete(self) -> bool:
         return not self.gaps
 
+    @classmethod
+    def from_holes(
+        cls,
+        symbol: Symbol,
+        interval: Interval,
+        start_ms: int | None,
+        end_ms: int | None,
+        count: int,
+        first_open_ms: int | None,
+        last_open_ms: int | None,
+        holes: Iterable[tuple[int, int]],
+    ) -> KlineCoverage:
+        """Build the coverage from stored figures and ``holes``: pairs of consecutive stored open times
+        further apart than one candle."""
+        gaps: list[MissingRange] = []
+        if first_open_ms is None or last_open_ms is None:
+            if start_ms is not None and end_ms is not None:
+                gaps.extend(_missing(interval, start_ms, end_ms))
+            return cls(symbol, interval, start_ms, end_ms, 0, None, None, tuple(gaps))
+        if start_ms is not None:
+            gaps.extend(_missing(interval, start_ms, first_open_ms - 1))
+        for before, after in holes:
+            gaps.extend(_missing(interval, interval.next_open_ms(before), after - 1))
+        if end_ms is not None:
+            gaps.extend(_missing(interval, interval.next_open_ms(last_open_ms), end_ms))
+        return cls(symbol, interval, start_ms, end_ms, count, first_open_ms, last_open_ms, tuple(gaps))
+
+
+def _missing(interval: Interval, from_ms: int, to_ms: int) -> list[MissingRange]:
+    """The candles opening in ``[from_ms, to_ms]`` as one range, or nothing when there are none."""
+    count = interval.count_between(from_ms, to_ms)
+    if not count:
+        return []
+    first = interval.open_time_ms(from_ms)
+    if first < from_ms:
+        first = interval.next_open_ms(first)
+    return [MissingRange(first, interval.open_time_ms(to_ms), count)]
+
 
 @attrs.frozen
 class ValidatedBatch(Generic[T]):
@@ -196,36 +232,84 @@ def _dedupe(rows: list[T], key: Callable[[T], tuple[Hashable, ...]]) -> tuple[tu
     return ordered, len(rows) - len(ordered)
 
 
+_KLINE_FIELDS = operator.attrgetter(
+    "symbol",
+    "interval",
+    "open_time_ms",
+    "close_time_ms",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "quote_volume",
+    "trade_count",
+    "taker_buy_base_volume",
+    "taker_buy_quote_volume",
+)
+
+
 def validate_klines(
     klines: Iterable[Kline], now_ms: int, policy: ValidationPolicy = STORAGE_POLICY
 ) -> ValidatedBatch[Kline]:
     """Sort candles into closed valid ones to store, still-open ones, repeats and rejects.
 
-    The common case (valid, closed, one series in ascending order) is checked inline without building
-    violation lists; anything else goes through ``check_kline`` so the reasons are exactly its reasons.
+    This is the hot path of a backfill. The common case (well formed, fixed-length interval) is checked
+    inline; anything else goes through ``check_kline``, so the reasons are exactly its reasons. The inline
+    test accepts only what ``check_kline`` accepts: every price lies between a positive low and a finite
+    high, every volume is finite and not negative, and the times are aligned and not in the future.
     """
     accepted: list[Kline] = []
     rejections = _Rejections(DataKind.KLINE, now_ms)
     not_closed = 0
     ordered = True
-    previous: Kline | None = None
     latest_open = now_ms + policy.max_future_ms
+    last_symbol: Symbol | None = None
+    last_interval: Interval | None = None
+    last_open = 0
+    duration: int | None = None
+    duration_of: Interval | None = None
     for kline in klines:
-        if not _plainly_valid(kline, latest_open):
+        symbol, interval, open_ms, close_ms, o, h, lo, c, v, qv, n, tb, tq = _KLINE_FIELDS(kline)
+        if interval is not duration_of:
+            duration_of, duration = interval, None if interval in _CALENDAR else interval.duration_ms
+        try:
+            plain = bool(
+                duration is not None
+                and open_ms % duration == 0
+                and close_ms == open_ms + duration - 1
+                and open_ms <= latest_open
+                and lo > 0
+                and h.is_finite()
+                and lo <= o <= h
+                and lo <= c <= h
+                and n >= 0
+                and v >= 0
+                and qv >= 0
+                and tb >= 0
+                and tq >= 0
+                and v.is_finite()
+                and qv.is_finite()
+                and tb.is_finite()
+                and tq.is_finite()
+            )
+        except ArithmeticError:  # a NaN was compared; check_kline names it
+            plain = False
+        if not plain:
             violations = check_kline(kline, now_ms, policy)
             if violations:
-                rejections.add(kline.symbol, kline.interval, violations)
+                rejections.add(symbol, interval, violations)
                 continue
-        if kline.close_time_ms >= now_ms:
+        if close_ms >= now_ms:
             not_closed += 1
             continue
-        if previous is not None and ordered and not (
-            kline.open_time_ms > previous.open_time_ms
-            and kline.interval is previous.interval
-            and kline.symbol == previous.symbol
-        ):
-            ordered = False
-        previous = kline
+        if ordered and last_symbol is not None:
+            ordered = (
+                open_ms > last_open
+                and interval is last_interval
+                and (symbol is last_symbol or symbol == last_symbol)
+            )
+        last_symbol, last_interval, last_open = symbol, interval, open_ms
         accepted.append(kline)
     if ordered:
         return ValidatedBatch(tuple(accepted), 0, not_closed, rejections.freeze())
@@ -233,35 +317,7 @@ def validate_klines(
     return ValidatedBatch(unique, repeats, not_closed, rejections.freeze())
 
 
-def _plainly_valid(kline: Kline, latest_open_ms: int) -> bool:
-    """True only when ``check_kline`` would find nothing: the fast path for fixed-length candles."""
-    interval = kline.interval
-    if interval is Interval.WEEK_1 or interval is Interval.MONTH_1:
-        return False
-    duration = interval.duration_ms
-    open_ms = kline.open_time_ms
-    low, high = kline.low, kline.high
-    try:
-        return bool(
-            open_ms % duration == 0
-            and kline.close_time_ms == open_ms + duration - 1
-            and open_ms <= latest_open_ms
-            and low > 0
-            and high.is_finite()
-            and low <= kline.open <= high
-            and low <= kline.close <= high
-            and kline.trade_count >= 0
-            and _non_negative(kline.volume)
-            and _non_negative(kline.quote_volume)
-            and _non_negative(kline.taker_buy_base_volume)
-            and _non_negative(kline.taker_buy_quote_volume)
-        )
-    except ArithmeticError:  # a NaN compared; check_kline names it
-        return False
-
-
-def _non_negative(value: Decimal) -> bool:
-    return value >= 0 and value.is_finite()
+_CALENDAR = frozenset({Interval.WEEK_1, Interval.MONTH_1})  # not a fixed multiple of an epoch-aligned length
 
 
 def _validate(

@@ -1,3 +1,5 @@
-"""SQLite market-data storage adapter; empty until storage lands."""
+"""SQLite market-data storage: the embedded default store (one file, WAL mode, forward migrations)."""
 
-__all__: list[str] = []
+from adapters.sqlite.storage import SqliteMarketDataStore
+
+__all__ = ["SqliteMarketDataStore"]
