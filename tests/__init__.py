@@ -1,0 +1,1 @@
+"""Tests of binance-gateway; `tests.loopback` is the loopback test exchange."""
