@@ -1,0 +1,169 @@
+"""Kline pages, array -> ``Kline``, by hand rather than through cattrs: a 1000-candle page is the hot path.
+
+A kline is a positional array (see ``domain.Kline`` for the index of each field). ``build_klines`` works a
+column at a time so that the per-value work runs in C (``map``, ``zip``, ``str.join``): type checks cost a
+join or a set of types per column, decimals are made by ``map``, and the objects are filled through their slot
+descriptors, which is what attrs' ``__init__`` does one Python call at a time. Any doubt (a wrong type, a
+row of another length, text that is not a finite number) sends the page to ``check_rows``, which walks it
+row by row and says exactly what is wrong; on a good page both give equal objects (a test holds them to it).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from decimal import InvalidOperation
+from itertools import repeat
+from typing import Any
+
+import attrs
+
+from adapters.binance._converters import kind, to_decimal
+from domain import Interval, Kline, Symbol
+
+__all__ = ["FIRST_OPTIONAL_INDEX", "build_klines", "check_rows"]
+
+# Field name by array index; index 11 ("ignore", unused by Binance) may be absent.
+_INTS = ((0, "open_time_ms"), (6, "close_time_ms"), (8, "trade_count"))
+_DECIMALS = (
+    (1, "open"),
+    (2, "high"),
+    (3, "low"),
+    (4, "close"),
+    (5, "volume"),
+    (7, "quote_volume"),
+    (9, "taker_buy_base_volume"),
+    (10, "taker_buy_quote_volume"),
+)
+_IGNORE = 11
+FIRST_OPTIONAL_INDEX = _IGNORE
+_NAMES = dict(_INTS + _DECIMALS + ((_IGNORE, "ignore"),))
+
+
+def _slot_setters() -> dict[str, Callable[[Kline, Any], None]] | None:
+    """The slot descriptors of Kline, or None when filling slots directly would skip something ``__init__``
+    does (a validator, a converter, a post-init hook) or miss a field."""
+    fields = attrs.fields(Kline)
+    plain = all(f.init and f.validator is None and f.converter is None for f in fields)
+    hooks = hasattr(Kline, "__attrs_post_init__") or hasattr(Kline, "__attrs_pre_init__")
+    names = {f.name for f in fields}
+    if (
+        not plain
+        or hooks
+        or "__slots__" not in vars(Kline)
+        or names != {*_NAMES.values(), "symbol", "interval"}
+    ):
+        return None
+    return {name: vars(Kline)[name].__set__ for name in names}
+
+
+_SETTERS = _slot_setters()
+_drain: deque[object] = deque(maxlen=0)  # extend() runs an iterator to its end and keeps nothing
+_new = object.__new__
+
+
+def _decimal_column(column: tuple[Any, ...]) -> list[Any] | None:
+    try:
+        text = "".join(column)  # TypeError unless every item is text
+    except TypeError:
+        return None
+    # Every spelling of NaN, sNaN, Inf and Infinity has an n; finite decimal text never does.
+    if "n" in text or "N" in text:
+        return None
+    try:
+        return list(map(to_decimal, column))
+    except InvalidOperation:
+        return None
+
+
+def _columns(raw: list[Any]) -> dict[str, Any] | None:
+    """Field name -> its column (decimals made), or None when a type, a length or a number is off."""
+    if set(map(type, raw)) != {list}:
+        return None
+    lengths = set(map(len, raw))
+    if len(lengths) != 1 or min(lengths) < FIRST_OPTIONAL_INDEX:
+        return None
+    columns = list(zip(*raw, strict=True))
+    values: dict[str, Any] = {}
+    for index, name in _INTS:
+        if set(map(type, columns[index])) != {int}:
+            return None
+        values[name] = columns[index]
+    for index, name in _DECIMALS:
+        values[name] = _decimal_column(columns[index])
+        if values[name] is None:
+            return None
+    if len(columns) > _IGNORE:
+        if set(map(type, columns[_IGNORE])) != {str}:
+            return None
+        values["ignore"] = columns[_IGNORE]
+    else:
+        values["ignore"] = repeat("0", len(raw))
+    return values
+
+
+def build_klines(raw: list[Any], symbol: Symbol, interval: Interval) -> list[Kline] | None:
+    """The page as Klines, or None when any row needs a closer look (``check_rows``)."""
+    count = len(raw)
+    values = _columns(raw) if count else {}
+    if values is None:
+        return None
+    values["symbol"] = repeat(symbol, count)
+    values["interval"] = repeat(interval, count)
+    if _SETTERS is None:
+        return list(map(Kline, *(values[f.name] for f in attrs.fields(Kline))))
+    klines: list[Kline] = list(map(_new, repeat(Kline, count)))
+    for name, setter in _SETTERS.items():
+        _drain.extend(map(setter, klines, values[name]))
+    return klines
+
+
+def _row_problems(row: list[Any]) -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    """The fields of one kline array, and (index, what is wrong) for each bad item."""
+    fields: dict[str, Any] = {}
+    problems: list[tuple[int, str]] = []
+    for index, name in _INTS:
+        value = row[index]
+        if isinstance(value, int) and not isinstance(value, bool):
+            fields[name] = value
+        else:
+            problems.append((index, f"expected an integer, got {kind(value)}"))
+    for index, name in _DECIMALS:
+        value = row[index]
+        if not isinstance(value, str):
+            problems.append((index, f"expected a decimal string, got {kind(value)}"))
+            continue
+        try:
+            number = to_decimal(value)
+        except InvalidOperation:
+            problems.append((index, f"{value[:24]!r} is not a decimal number"))
+            continue
+        if number.is_finite():
+            fields[name] = number
+        else:
+            problems.append((index, f"{value[:24]!r} is not a finite number"))
+    if len(row) > _IGNORE:
+        if isinstance(row[_IGNORE], str):
+            fields["ignore"] = row[_IGNORE]
+        else:
+            problems.append((_IGNORE, f"expected text, got {kind(row[_IGNORE])}"))
+    return fields, problems
+
+
+def check_rows(raw: Any, symbol: Symbol, interval: Interval) -> tuple[list[Kline], list[str]]:
+    """Row by row: the Klines of the good rows, and a ``<what> @ $[row][item] (field)`` line per problem."""
+    if not isinstance(raw, list):
+        return [], [f"expected an array of klines, got {kind(raw)} @ $"]
+    klines: list[Kline] = []
+    problems: list[str] = []
+    for number, row in enumerate(raw):
+        if not isinstance(row, list):
+            problems.append(f"expected a kline array, got {kind(row)} @ $[{number}]")
+        elif len(row) < FIRST_OPTIONAL_INDEX:
+            problems.append(f"expected at least {FIRST_OPTIONAL_INDEX} items, got {len(row)} @ $[{number}]")
+        else:
+            fields, bad = _row_problems(row)
+            problems.extend(f"{what} @ $[{number}][{index}] ({_NAMES[index]})" for index, what in bad)
+            if not bad:
+                klines.append(Kline(symbol=symbol, interval=interval, **fields))
+    return klines, problems
