@@ -214,11 +214,13 @@ class HealthMonitor:
         offset_ms = fastest.offset_ms if fastest is not None else reported_ms
         if offset_ms is None:
             return None
-        direction = "behind" if offset_ms > 0 else "ahead of"
-        message = (
-            f"local clock is {abs(offset_ms) / 1000:.1f} s {direction} the exchange "
-            f"(offset {offset_ms:+.0f} ms)"
-        )
+        shown = round(offset_ms)
+        if shown == 0:
+            message = "local clock agrees with the exchange (offset 0 ms)"
+        else:
+            direction = "behind" if shown > 0 else "ahead of"
+            seconds = abs(offset_ms) / 1000
+            message = f"local clock is {seconds:.1f} s {direction} the exchange (offset {shown:+d} ms)"
         return _graded("clock_offset", offset_ms, self._thresholds.clock_offset_ms, message, "ms")
 
     # ---------------------------------------------------------------------------------------------- data

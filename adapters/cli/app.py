@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from adapters.cli import account, klines, market, snapshot
-from adapters.cli._logging import configure_logging, remove_logging
+from adapters.cli import account, health, klines, market, snapshot
+from adapters.cli._logging import remove_logging
 from adapters.cli._runtime import CliLaunch, CliState, guard
 from adapters.container import Container
 from adapters.settings import load_config
@@ -59,7 +59,8 @@ def configure(
         config = load_config(launch.environ, overrides, env_file=launch.env_file)
         container = launch.container if launch.container is not None else Container()
         container.config.from_dict(config)
-    handler = configure_logging(config["log_level"])
+    # JSON lines off a terminal, with trace ids, through the container's log filters (secret scrubbing).
+    handler = container.logging_handler()
     ctx.call_on_close(lambda: remove_logging(handler))
     ctx.obj = CliState(container=container, config=config)
 
@@ -70,6 +71,7 @@ app.command("ticker")(market.ticker)
 app.command("klines")(klines.klines)
 app.command("account")(account.account)
 app.command("snapshot")(snapshot.snapshot)
+app.command("health")(health.health)
 
 
 def main() -> None:
