@@ -100,7 +100,9 @@ def test_options_not_given_leave_the_environment_in_charge() -> None:
 
 def test_the_env_file_is_read_below_the_environment_and_left_out_of_it(tmp_path: Path) -> None:
     env_file = tmp_path / ".env"
-    env_file.write_text("BINANCE_GATEWAY_ADAPTER=fake\nBINANCE_GATEWAY_FAKE_SEED=11\nBINANCE_API_KEY=from-file\n")
+    env_file.write_text(
+        "BINANCE_GATEWAY_ADAPTER=fake\nBINANCE_GATEWAY_FAKE_SEED=11\nBINANCE_API_KEY=from-file\n"
+    )
     environ = {"BINANCE_GATEWAY_FAKE_SEED": "12"}
 
     config = load_config(environ, {}, env_file=env_file)

@@ -1,0 +1,40 @@
+"""Services built through the real composition root, on the fake exchange and a clock that stands still."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.clock import FakeClock
+from adapters.container import Container
+from adapters.memory import FakeExchange
+from adapters.settings import load_config
+from ports import MarketDataPort
+
+#: 2026-01-15T12:34:56.789Z: mid-candle for every interval up to a day, so the newest candle is open.
+NOW_MS = 1_768_480_496_789
+MINUTE_MS = 60_000
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW_MS)
+
+
+@pytest.fixture
+def container(clock: FakeClock) -> Container:
+    built = Container()
+    built.config.from_dict(load_config({}, {"adapter": "fake"}, env_file=None))
+    built.clock.override(clock)
+    return built
+
+
+@pytest.fixture
+def fake(container: Container) -> FakeExchange:
+    exchange = container.fake_exchange()
+    assert isinstance(exchange, FakeExchange)
+    return exchange
+
+
+def install(container: Container, market: MarketDataPort) -> None:
+    """Put ``market`` behind both ports of the fake adapter."""
+    container.fake_exchange.override(market)
