@@ -34,13 +34,19 @@ __all__ = [
     "account_infos",
     "balances",
     "book_tickers",
+    "commission_rates",
+    "exact_decimals",
     "exchange_infos",
     "intervals",
     "kline_series",
     "klines",
+    "lot_sizes",
+    "notional_filters",
+    "price_filters",
     "price_quotes",
     "prices",
     "quantities",
+    "rate_limits",
     "server_times",
     "symbol_rules",
     "symbols",
@@ -233,3 +239,28 @@ def exchange_infos(draw: st.DrawFn) -> ExchangeInfo:
         ),
         symbols=tuple(draw(symbol_rules(symbol=s)) for s in listed),
     )
+
+
+#: Any finite decimal, in any notation Decimal keeps: ``-0``, ``1E+3``, ``0E-8``, 28 significant digits.
+exact_decimals = st.decimals(allow_nan=False, allow_infinity=False)
+
+commission_rates = st.builds(CommissionRates, _rates, _rates, _rates, _rates)
+
+rate_limits = st.builds(
+    RateLimit,
+    rate_limit_type=st.sampled_from(["REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS", "CONNECTIONS", "NEW_KIND"]),
+    interval=st.sampled_from(["SECOND", "MINUTE", "HOUR", "DAY"]),
+    interval_num=st.integers(1, 100),
+    limit=st.integers(1, 10**6),
+)
+
+price_filters = st.builds(PriceFilter, prices, prices, _steps)
+lot_sizes = st.builds(LotSize, quantities, quantities, _steps | st.just(Decimal(0)))
+notional_filters = st.builds(
+    NotionalFilter,
+    min_notional=quantities,
+    max_notional=st.none() | quantities,
+    apply_min_to_market=st.booleans(),
+    apply_max_to_market=st.booleans(),
+    avg_price_mins=st.none() | st.integers(0, 60),
+)

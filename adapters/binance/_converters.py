@@ -161,6 +161,22 @@ def _sequence_factory(type_: Any, converter: Converter) -> Callable[[Any, Any], 
     return structure
 
 
+def _require_mapping(value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        msg = f"expected an object, got {kind(value)}"
+        raise Rejected(msg)
+    return value
+
+
+def _attrs_factory(cl: type, converter: Converter) -> Callable[[Any, Any], Any]:
+    generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cl, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        return generated(_require_mapping(value), cl)
+
+    return structure
+
+
 def make_storage_converter() -> Converter:
     """Domain object <-> JSON-able value, with snake_case names; decimals travel as exact strings."""
     converter = Converter(detailed_validation=True)
@@ -180,6 +196,7 @@ def make_storage_converter() -> Converter:
         _is_sequence, lambda seq: [converter.unstructure(v) for v in seq]
     )
     converter.register_structure_hook_factory(_is_sequence, _sequence_factory)
+    converter.register_structure_hook_factory(attrs.has, _attrs_factory)
     return converter
 
 
@@ -261,13 +278,6 @@ _TYPED_FILTERS: dict[str, tuple[str, type]] = {
 }
 # Filters are handed to the generated SymbolRules hook already structured, under these private keys.
 _FILTER_KEY = "_parsed_{}"
-
-
-def _require_mapping(value: object) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        msg = f"expected an object, got {kind(value)}"
-        raise Rejected(msg)
-    return value
 
 
 def _renamed(cl: type, converter: Converter, **extra: Any) -> Callable[[Any, Any], Any]:

@@ -105,7 +105,9 @@ def _columns(raw: list[Any]) -> dict[str, Any] | None:
 def build_klines(raw: list[Any], symbol: Symbol, interval: Interval) -> list[Kline] | None:
     """The page as Klines, or None when any row needs a closer look (``check_rows``)."""
     count = len(raw)
-    values = _columns(raw) if count else {}
+    if not count:
+        return []
+    values = _columns(raw)
     if values is None:
         return None
     values["symbol"] = repeat(symbol, count)
