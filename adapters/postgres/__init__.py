@@ -1,3 +1,5 @@
-"""PostgreSQL market-data storage adapter (psycopg); empty until storage lands."""
+"""PostgreSQL market-data storage (psycopg 3): one database shared by collectors on several machines."""
 
-__all__: list[str] = []
+from adapters.postgres.storage import PostgresMarketDataStore, redact_url
+
+__all__ = ["PostgresMarketDataStore", "redact_url"]
