@@ -1,0 +1,317 @@
+"""``BinanceRestAdapter``: the market-data, account and exchange-status ports over the Binance Spot REST API.
+
+Multi-symbol calls take the cheapest form by request weight (``weights.plan_symbols``): one ``symbols=[..]``
+call for prices and book tickers; for 24-hour statistics, bands of at most 20 symbols (2 weight each) where
+that beats the 40/80 tiers; the no-parameter "all" form only when it weighs strictly less. Results come back
+in request order. Every method is a span named after the port method (``MarketDataPort.get_kline_data``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import httpx
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
+
+from adapters.binance import parsing, weights
+from adapters.binance.client import BinanceHttpClient
+from adapters.binance.clock import ClockSync
+from adapters.binance.limiter import WeightLimiter
+from adapters.binance.retry import RetryPolicy
+from adapters.binance.secrets import install_log_redaction
+from adapters.binance.settings import BinanceSettings
+from adapters.binance.signing import symbols_param
+from adapters.binance.telemetry import BinanceTelemetry
+from domain import (
+    AccountInfo,
+    BookTicker,
+    ExchangeInfo,
+    ExchangeStatus,
+    GatewayError,
+    Interval,
+    InvalidInputError,
+    InvalidSymbolError,
+    Kline,
+    MalformedResponseError,
+    PriceQuote,
+    ServerTime,
+    Symbol,
+    Ticker24h,
+)
+from ports import MAX_KLINE_LIMIT, AccountPort, ExchangeStatusPort, MarketDataPort
+
+__all__ = ["BinanceRestAdapter"]
+
+T = TypeVar("T")
+
+_PRICE = "/api/v3/ticker/price"
+_BOOK = "/api/v3/ticker/bookTicker"
+_TICKER_24H = "/api/v3/ticker/24hr"
+_TICKER_BAND = 20
+
+
+def _unique(symbols: Iterable[Symbol]) -> list[Symbol]:
+    return list(dict.fromkeys(symbols))
+
+
+class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
+    """Binance Spot REST. Collaborators left out are built from ``settings``; the container passes its own."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        settings: BinanceSettings,
+        *,
+        limiter: WeightLimiter | None = None,
+        clock: ClockSync | None = None,
+        retry: RetryPolicy | None = None,
+        telemetry: BinanceTelemetry | None = None,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock or ClockSync(refresh_interval_s=settings.clock_refresh_seconds)
+        self._limiter = limiter or WeightLimiter.synced_to(self._clock)
+        self._telemetry = telemetry or BinanceTelemetry()
+        self._telemetry.observe(self._limiter, self._clock, self._clock.server_now_ms)
+        self._client = BinanceHttpClient(
+            http,
+            settings,
+            limiter=self._limiter,
+            clock=self._clock,
+            retry=retry or RetryPolicy.from_settings(settings.max_retries, settings.retry_max_seconds),
+            telemetry=self._telemetry,
+        )
+        credentials = settings.credentials
+        install_log_redaction(credentials.secrets() if credentials is not None else ())
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    @contextlib.contextmanager
+    def _span(self, name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:
+        with self._telemetry.tracer.start_as_current_span(
+            name, record_exception=False, set_status_on_exception=False
+        ) as span:
+            span.set_attributes(attributes)
+            try:
+                yield span
+            except GatewayError as exc:
+                span.set_attribute("error.type", type(exc).__name__)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
+                raise
+
+    def _now_ms(self) -> int:
+        return int(self._clock.server_now_ms())
+
+    async def _get(self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int) -> Any:
+        return await self._client.get(path, params, weight=weight)
+
+    async def _many(
+        self,
+        path: str,
+        symbols: Sequence[Symbol] | None,
+        weight_of: Callable[[int | None], int],
+        parse_list: Callable[[Any], list[T]],
+        parse_one: Callable[[Any], T],
+        key: Callable[[T], Symbol],
+        band_sizes: Sequence[int] = (),
+    ) -> list[T]:
+        if symbols is None:
+            return parse_list(await self._get(path, weight=weight_of(None)))
+        unique = _unique(symbols)
+        if not unique:
+            return []
+        plan = weights.plan_symbols([s.value for s in unique], weight_of, band_sizes)
+        if plan.form == "single":
+            items = [parse_one(await self._get(path, [("symbol", unique[0].value)], weight=weight_of(1)))]
+        elif plan.form == "all":
+            items = parse_list(await self._get(path, weight=plan.weight))
+        else:
+            pages = await _all(
+                self._get(path, [("symbols", symbols_param(batch))], weight=weight_of(len(batch)))
+                for batch in plan.batches
+            )
+            items = [item for page in pages for item in parse_list(page)]
+        found = {key(item): item for item in items}
+        missing = [s for s in unique if s not in found]
+        if missing and plan.form == "all":
+            msg = f"the exchange does not list {missing[0]}"
+            raise InvalidSymbolError(msg, code=-1121, endpoint=path)
+        if missing:
+            raise MalformedResponseError(f"the answer has no entry for {missing[0]}", endpoint=path)
+        return [found[s] for s in symbols]
+
+    # ------------------------------------------------------------------------------------------ market data
+
+    async def get_server_time(self) -> ServerTime:
+        with self._span("MarketDataPort.get_server_time"):
+            sent = self._clock.monotonic()
+            raw = await self._get("/api/v3/time", weight=weights.TIME)
+            received = self._clock.monotonic()
+            server_time = parsing.parse_server_time(raw)
+            self._clock.offer(
+                sent_monotonic_s=sent,
+                received_monotonic_s=received,
+                server_time_ms=server_time.server_time_ms,
+            )
+            return server_time
+
+    async def get_exchange_info(self, symbols: Sequence[Symbol] | None = None) -> ExchangeInfo:
+        with self._span("MarketDataPort.get_exchange_info", **_count(symbols)):
+            params: list[tuple[str, str]] = []
+            if symbols is not None:
+                unique = _unique(symbols)
+                if not unique:
+                    msg = "exchange information was asked for an empty list of symbols"
+                    raise InvalidInputError(msg)
+                params = (
+                    [("symbol", unique[0].value)]
+                    if len(unique) == 1
+                    else [("symbols", symbols_param(s.value for s in unique))]
+                )
+            info = parsing.parse_exchange_info(
+                await self._get("/api/v3/exchangeInfo", params, weight=weights.EXCHANGE_INFO)
+            )
+            self._limiter.set_limits(info.rate_limits)
+            return info
+
+    async def get_symbol_ticker(self, symbol: Symbol) -> PriceQuote:
+        with self._span("MarketDataPort.get_symbol_ticker", **{"binance.symbol": symbol.value}):
+            raw = await self._get(_PRICE, [("symbol", symbol.value)], weight=weights.ticker_price_weight(1))
+            return parsing.parse_price_quote(raw, self._now_ms())
+
+    async def get_symbol_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[PriceQuote]:
+        with self._span("MarketDataPort.get_symbol_tickers", **_count(symbols)):
+            return await self._many(
+                _PRICE,
+                symbols,
+                weights.ticker_price_weight,
+                lambda raw: parsing.parse_price_quotes(raw, self._now_ms()),
+                lambda raw: parsing.parse_price_quote(raw, self._now_ms()),
+                lambda quote: quote.symbol,
+            )
+
+    async def get_ticker_24h(self, symbol: Symbol) -> Ticker24h:
+        with self._span("MarketDataPort.get_ticker_24h", **{"binance.symbol": symbol.value}):
+            params = [("symbol", symbol.value)]
+            raw = await self._get(_TICKER_24H, params, weight=weights.ticker_24hr_weight(1))
+            return parsing.parse_ticker_24h(raw)
+
+    async def get_tickers_24h(self, symbols: Sequence[Symbol] | None = None) -> list[Ticker24h]:
+        with self._span("MarketDataPort.get_tickers_24h", **_count(symbols)):
+            return await self._many(
+                _TICKER_24H,
+                symbols,
+                weights.ticker_24hr_weight,
+                parsing.parse_tickers_24h,
+                parsing.parse_ticker_24h,
+                lambda ticker: ticker.symbol,
+                band_sizes=(_TICKER_BAND,),
+            )
+
+    async def get_book_ticker(self, symbol: Symbol) -> BookTicker:
+        with self._span("MarketDataPort.get_book_ticker", **{"binance.symbol": symbol.value}):
+            raw = await self._get(_BOOK, [("symbol", symbol.value)], weight=weights.book_ticker_weight(1))
+            return parsing.parse_book_ticker(raw, self._now_ms())
+
+    async def get_book_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[BookTicker]:
+        with self._span("MarketDataPort.get_book_tickers", **_count(symbols)):
+            return await self._many(
+                _BOOK,
+                symbols,
+                weights.book_ticker_weight,
+                lambda raw: parsing.parse_book_tickers(raw, self._now_ms()),
+                lambda raw: parsing.parse_book_ticker(raw, self._now_ms()),
+                lambda book: book.symbol,
+            )
+
+    async def get_kline_data(
+        self,
+        symbol: Symbol,
+        interval: Interval,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 500,
+    ) -> list[Kline]:
+        attributes: dict[str, AttributeValue] = {
+            "binance.symbol": symbol.value,
+            "binance.interval": interval.value,
+            "binance.limit": limit,
+        }
+        with self._span("MarketDataPort.get_kline_data", **attributes):
+            params = [("symbol", symbol.value), ("interval", interval.value), *_kline_range(start_ms, end_ms)]
+            params.append(("limit", str(_kline_limit(limit))))
+            raw = await self._get("/api/v3/klines", params, weight=weights.KLINES)
+            return parsing.parse_klines(raw, symbol, interval)
+
+    # ------------------------------------------------------------------------------------------ account
+
+    @property
+    def has_credentials(self) -> bool:
+        return self._settings.can_sign
+
+    async def get_account_info(self, *, omit_zero_balances: bool = False) -> AccountInfo:
+        with self._span("AccountPort.get_account_info"):
+            params = [("omitZeroBalances", "true" if omit_zero_balances else "false")]
+            raw = await self._client.get("/api/v3/account", params, weight=weights.ACCOUNT, signed=True)
+            return parsing.parse_account_info(raw)
+
+    # ------------------------------------------------------------------------------------------ status
+
+    @property
+    def clock_offset_ms(self) -> float | None:
+        """Server clock minus local clock (RTT-compensated), or ``None`` before the first time sample."""
+        return self._clock.clock_offset_ms
+
+    def exchange_status(self) -> ExchangeStatus:
+        requests, errors, window_s = self._client.attempts()
+        busiest = self._limiter.busiest()
+        return ExchangeStatus(
+            window_s=window_s,
+            requests=requests,
+            errors=errors,
+            used_weight=busiest.used if busiest is not None else None,
+            weight_limit=busiest.limit if busiest is not None else None,
+            banned_until_ms=self._limiter.banned_until_ms,
+            clock_offset_ms=self._clock.clock_offset_ms,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (the container's resource shutdown does the same; both are safe)."""
+        await self._client.http.aclose()
+
+
+def _count(symbols: Sequence[Symbol] | None) -> dict[str, AttributeValue]:
+    return {"binance.symbol_count": len(symbols)} if symbols is not None else {"binance.all_symbols": True}
+
+
+def _kline_limit(limit: int) -> int:
+    if type(limit) is not int or not 1 <= limit <= MAX_KLINE_LIMIT:  # bool is not a limit either
+        msg = f"limit must be a whole number from 1 to {MAX_KLINE_LIMIT}, not {limit!r}"
+        raise InvalidInputError(msg)
+    return limit
+
+
+def _kline_range(start_ms: int | None, end_ms: int | None) -> list[tuple[str, str]]:
+    for name, value in (("start_ms", start_ms), ("end_ms", end_ms)):
+        if value is not None and (type(value) is not int or value < 0):
+            msg = f"{name} must be epoch milliseconds (a whole number, not negative), not {value!r}"
+            raise InvalidInputError(msg)
+    if start_ms is not None and end_ms is not None and start_ms > end_ms:
+        msg = f"start_ms {start_ms} is after end_ms {end_ms}"
+        raise InvalidInputError(msg)
+    params = [("startTime", str(start_ms))] if start_ms is not None else []
+    return params + ([("endTime", str(end_ms))] if end_ms is not None else [])
+
+
+async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Run ``calls`` concurrently; on the first failure cancel the rest and raise it."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise

@@ -1,0 +1,271 @@
+"""The HTTP layer: one pooled ``httpx.AsyncClient`` and the path every request takes through it.
+
+A call ``get(path, params, weight=..., signed=...)`` runs under the retry policy; each attempt reserves its
+weight from the shared limiter, builds (and for a signed call, signs) the query string once, sends exactly
+those bytes, hands the answer's headers back to the limiter, and decodes the body or translates the failure
+in ``errors``. A signed call first makes sure the clock offset is fresh; after a ``-1021`` it resynchronises
+and tries once more. Each attempt is a span ``HTTP GET <path>`` and a set of metrics (``telemetry``).
+
+``open_http_client`` is the container's ``Resource``: it yields the client and closes it on shutdown. The
+transport is aiohttp (measured cheaper per request than httpcore), wrapped so the URL is sent as built.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from opentelemetry import trace
+
+from adapters.binance._transport import AiohttpTransport
+from adapters.binance.clock import ClockSync
+from adapters.binance.errors import error_from_response, translate_transport_errors
+from adapters.binance.limiter import Permit, WeightLimiter
+from adapters.binance.parsing import loads, parse_server_time
+from adapters.binance.retry import RetryPolicy
+from adapters.binance.settings import BinanceSettings, Credentials
+from adapters.binance.signing import encode_params, sign_query
+from adapters.binance.telemetry import BinanceTelemetry
+from adapters.binance.weights import TIME
+from domain.errors import (
+    BinanceAPIError,
+    ClockSkewError,
+    ConfigurationError,
+    IPBannedError,
+    RateLimitError,
+)
+
+__all__ = ["USER_AGENT", "BinanceHttpClient", "new_http_client", "open_http_client"]
+
+USER_AGENT = "binance-gateway/0.1"
+_STATUS_WINDOW_S = 300.0
+_log = logging.getLogger(__name__)
+
+
+def new_http_client(
+    *,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 15.0,
+    pool_timeout: float = 5.0,
+    ca_bundle: str | Path | None = None,
+    max_connections: int = 20,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """A pooled client with a timeout on every phase, no redirects and TLS verification always on."""
+    bundle = Path(ca_bundle).expanduser() if ca_bundle else None
+    return httpx.AsyncClient(
+        transport=transport or AiohttpTransport(ca_bundle=bundle, max_connections=max_connections),
+        timeout=httpx.Timeout(
+            connect=connect_timeout, read=read_timeout, write=read_timeout, pool=pool_timeout
+        ),
+        headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        follow_redirects=False,  # a redirect could carry the API key to another host
+        trust_env=False,
+    )
+
+
+async def open_http_client(
+    *,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 15.0,
+    pool_timeout: float = 5.0,
+    ca_bundle: str | Path | None = None,
+    max_connections: int = 20,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The container ``Resource``: yields a client (opening nothing yet) and closes it on shutdown."""
+    client = new_http_client(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        pool_timeout=pool_timeout,
+        ca_bundle=ca_bundle,
+        max_connections=max_connections,
+        transport=transport,
+    )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+class BinanceHttpClient:
+    """Sends GET requests to one Binance REST host; see the module docstring for the path they take."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        settings: BinanceSettings,
+        *,
+        limiter: WeightLimiter,
+        clock: ClockSync,
+        retry: RetryPolicy,
+        telemetry: BinanceTelemetry,
+    ) -> None:
+        self._http = http
+        self._settings = settings
+        self._limiter = limiter
+        self._clock = clock
+        self._retry = retry
+        self._telemetry = telemetry
+        self._host = httpx.URL(settings.base_url).host
+        self._attempts: collections.deque[tuple[float, bool]] = collections.deque()
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        return self._http
+
+    def credentials(self) -> Credentials:
+        """The credentials for signed calls; ``ConfigurationError`` (nothing is sent) if they are unusable."""
+        problem = self._settings.credential_problem
+        if problem is not None or self._settings.credentials is None:
+            raise ConfigurationError(problem or "no credentials are configured")
+        return self._settings.credentials
+
+    async def fetch_server_time(self) -> int:
+        """``GET /api/v3/time`` (weight 1), as the clock's sampler."""
+        return parse_server_time(await self.get("/api/v3/time", weight=TIME)).server_time_ms
+
+    async def get(
+        self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int, signed: bool = False
+    ) -> Any:
+        """The decoded JSON body of ``GET path``; raises ``domain.errors`` only."""
+        if not signed:
+            return await self._with_retries(path, params, weight, None)
+        credentials = self.credentials()
+        if self._clock.needs_sync():
+            await self._clock.sync(self.fetch_server_time)
+        try:
+            return await self._with_retries(path, params, weight, credentials)
+        except ClockSkewError:
+            _log.info("timestamp rejected by %s; resynchronising the clock and trying once more", path)
+            await self._clock.sync(self.fetch_server_time, force=True)
+            return await self._with_retries(path, params, weight, credentials)
+
+    async def _with_retries(
+        self, path: str, params: Sequence[tuple[str, str]], weight: int, credentials: Credentials | None
+    ) -> Any:
+        retries = 0
+        failure: BinanceAPIError | None = None
+        async for attempt in self._retry.retrying():
+            with attempt:
+                if failure is not None:
+                    retries += 1
+                    self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
+                try:
+                    return await self._attempt(path, params, weight, credentials, retries)
+                except BinanceAPIError as exc:
+                    failure = exc
+                    raise
+        raise AssertionError("unreachable: the retry policy re-raises the last failure")  # pragma: no cover
+
+    def _query(self, params: Sequence[tuple[str, str]], credentials: Credentials | None) -> str:
+        if credentials is None:
+            return encode_params(params)
+        full = [
+            *params,
+            ("recvWindow", self._settings.recv_window_param),
+            ("timestamp", str(self._clock.timestamp_ms())),
+        ]
+        return sign_query(full, credentials.signer)
+
+    async def _attempt(
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        weight: int,
+        credentials: Credentials | None,
+        retries: int,
+    ) -> Any:
+        permit = await self._limiter.acquire(weight, endpoint=path)
+        if permit.waited_s > 0:
+            self._telemetry.limiter_wait.record(permit.waited_s, {"endpoint": path})
+        query = self._query(params, credentials)
+        # The query is passed as bytes: httpx keeps it as is, so the bytes sent are the bytes signed.
+        url = httpx.URL(self._settings.base_url + path, query=query.encode("ascii"))
+        headers = {"X-MBX-APIKEY": credentials.api_key.reveal()} if credentials is not None else None
+        with self._telemetry.tracer.start_as_current_span(
+            f"HTTP GET {path}",
+            kind=trace.SpanKind.CLIENT,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            span.set_attributes(
+                {
+                    "http.request.method": "GET",
+                    "url.path": path,
+                    "server.address": self._host,
+                    "binance.request.weight": weight,
+                    "binance.limiter.wait_s": permit.waited_s,
+                    "http.request.resend_count": retries,
+                }
+            )
+            started = time.perf_counter()
+            try:
+                body = await self._exchange(url, headers, path, permit, span)
+            except BinanceAPIError as exc:
+                self._finish(span, path, started, exc)
+                raise
+            self._finish(span, path, started, None)
+            return body
+
+    async def _exchange(
+        self,
+        url: httpx.URL,
+        headers: dict[str, str] | None,
+        path: str,
+        permit: Permit,
+        span: trace.Span,
+    ) -> Any:
+        try:
+            with translate_transport_errors(path):
+                response = await self._http.get(url, headers=headers)
+        except BinanceAPIError:
+            self._limiter.release(permit, sent=True)  # it may have reached the server: count it
+            raise
+        self._limiter.release(permit, headers=response.headers)
+        span.set_attribute("http.response.status_code", response.status_code)
+        busiest = self._limiter.busiest()
+        if busiest is not None:
+            span.set_attribute("binance.weight.used", busiest.used)
+        status = response.status_code
+        if httpx.codes.is_success(status):
+            return loads(response.content, path)
+        error = error_from_response(
+            status,
+            response.content,
+            path,
+            retry_after=response.headers.get("Retry-After"),
+            now_ms=self._clock.server_now_ms(),
+        )
+        if isinstance(error, IPBannedError):
+            self._limiter.on_banned(error.banned_until_ms)
+        elif isinstance(error, RateLimitError):
+            self._limiter.on_rate_limited(error.retry_after)
+        raise error
+
+    def _finish(self, span: trace.Span, path: str, started: float, error: BinanceAPIError | None) -> None:
+        elapsed = time.perf_counter() - started
+        outcome = "success" if error is None else "error"
+        self._telemetry.duration.record(elapsed, {"endpoint": path, "outcome": outcome})
+        self._telemetry.requests.add(1, {"endpoint": path, "outcome": outcome})
+        now = time.monotonic()
+        self._attempts.append((now, error is not None))
+        while self._attempts and self._attempts[0][0] < now - _STATUS_WINDOW_S:
+            self._attempts.popleft()
+        if error is not None:
+            kind = type(error).__name__
+            self._telemetry.errors.add(1, {"endpoint": path, "error.type": kind})
+            span.set_attribute("error.type", kind)
+            span.set_status(trace.Status(trace.StatusCode.ERROR, kind))
+        _log.debug("GET %s %s in %.1f ms", path, outcome, elapsed * 1000)
+
+    def attempts(self) -> tuple[int, int, float]:
+        """HTTP attempts and failed attempts over the last five minutes, and that window in seconds."""
+        cutoff = time.monotonic() - _STATUS_WINDOW_S
+        recent = [failed for at, failed in self._attempts if at >= cutoff]
+        return len(recent), sum(recent), _STATUS_WINDOW_S

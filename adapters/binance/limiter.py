@@ -1,0 +1,314 @@
+"""The request-weight limiter, shared by every concurrent call of the process.
+
+Binance counts weight per IP in fixed windows aligned to its own clock (1 MINUTE resets on each minute,
+10 SECOND at :00, :10, ..., 1 DAY at 00:00 UTC). The limiter keeps one bucket per known limit
+(``REQUEST_WEIGHT`` and ``RAW_REQUESTS`` from ``exchangeInfo.rateLimits``; 6000 weight per minute until they
+are known) and, per bucket and window:
+
+- ``header_used``: the largest ``X-MBX-USED-WEIGHT-<n><unit>`` seen in the window (the IP's whole usage);
+- ``local_used``: the weight of this process's answered requests in the window;
+- the weight of requests in flight (sent, not answered), which counts against every window.
+
+``max(header_used, local_used) + in_flight`` never falls below what the server has counted, so a request is
+sent only when that plus its own weight fits under the limit; otherwise it waits, first come first served, for
+the window to roll over or for an answer that frees room. Windows roll a margin after their server-time
+boundary (the uncertainty of the server-clock estimate), and answers that may have landed in the new window
+are carried into it. On 429 every caller waits out ``Retry-After``; during a 418 ban every call raises
+``IPBannedError`` at once and nothing is sent. Time and sleep are injected, so tests run on a fake clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Protocol
+
+import attrs
+
+from domain.errors import IPBannedError
+from domain.exchange import RateLimit
+from domain.market import ms_to_datetime
+
+__all__ = ["DEFAULT_LIMITS", "Permit", "ServerClock", "WeightLimiter", "WeightUsage"]
+
+NowMs = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+DEFAULT_LIMITS = (RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 6000),)
+_WEIGHT = "REQUEST_WEIGHT"
+_RAW = "RAW_REQUESTS"
+_HEADER = re.compile(r"^x-mbx-used-weight-(\d+)([smhd])$", re.IGNORECASE)
+_DEFAULT_MARGIN_MS = 25.0
+# Before the first clock sample the estimate is the local clock: assume an NTP-disciplined host.
+_UNSYNCED_MARGIN_MS = 250.0
+_MARGIN_SHARE = 0.1  # a margin never exceeds a tenth of its window
+
+BucketKey = tuple[str, int]  # (rate-limit type, window length in ms)
+
+
+class ServerClock(Protocol):
+    """What the limiter needs of the clock synchroniser: server time, and how far off it may be."""
+
+    def server_now_ms(self) -> float: ...
+
+    @property
+    def uncertainty_ms(self) -> float | None: ...
+
+
+@attrs.define
+class _Bucket:
+    limit: RateLimit
+    window_ms: int
+    window_id: int = -1
+    header_used: int = 0
+    local_used: int = 0
+
+    @property
+    def key(self) -> BucketKey:
+        return (self.limit.rate_limit_type, self.window_ms)
+
+    @property
+    def used(self) -> int:
+        return max(self.header_used, self.local_used)
+
+    def cost(self, weight: int) -> int:
+        return weight if self.limit.rate_limit_type == _WEIGHT else 1
+
+
+@attrs.frozen
+class Permit:
+    """A reservation: hand it back to ``release`` with the answer's headers, whatever happened."""
+
+    weight: int
+    window_ids: tuple[tuple[BucketKey, int], ...]
+    waited_s: float
+
+
+@attrs.frozen
+class WeightUsage:
+    """Request weight used in the current window of one limit, e.g. ``1M``: 37 of 6000."""
+
+    interval: str
+    used: int
+    limit: int
+
+    @property
+    def share(self) -> float:
+        return self.used / self.limit if self.limit else 0.0
+
+
+class WeightLimiter:
+    """Waits before a request would cross a weight limit; see the module docstring for the model."""
+
+    def __init__(
+        self,
+        *,
+        now_ms: NowMs,
+        sleep: Sleep = asyncio.sleep,
+        limits: Iterable[RateLimit] = DEFAULT_LIMITS,
+        margin_ms: Callable[[], float] = lambda: _DEFAULT_MARGIN_MS,
+    ) -> None:
+        self._now = now_ms
+        self._sleep = sleep
+        self._margin = margin_ms
+        self._buckets: dict[BucketKey, _Bucket] = {}
+        self._lock = asyncio.Lock()
+        self._changed = asyncio.Event()
+        self._in_flight_weight = 0
+        self._in_flight_requests = 0
+        self._recent: collections.deque[tuple[float, int]] = collections.deque()
+        self._paused_until_ms = 0.0
+        self._banned_until_ms = 0
+        self.total_wait_s = 0.0
+        self.last_headers: dict[str, int] = {}
+        self.set_limits(limits)
+
+    @classmethod
+    def synced_to(
+        cls, clock: ServerClock, *, sleep: Sleep = asyncio.sleep, limits: Iterable[RateLimit] = DEFAULT_LIMITS
+    ) -> WeightLimiter:
+        """Windows aligned on ``clock``'s server time, rolling over once its uncertainty has passed."""
+
+        def margin() -> float:
+            uncertainty = clock.uncertainty_ms
+            if uncertainty is None:
+                return _UNSYNCED_MARGIN_MS
+            return max(_DEFAULT_MARGIN_MS, uncertainty + 5.0)
+
+        return cls(now_ms=clock.server_now_ms, sleep=sleep, limits=limits, margin_ms=margin)
+
+    # ------------------------------------------------------------------------------------------ limits
+
+    def set_limits(self, limits: Iterable[RateLimit]) -> None:
+        """Adopt the limits of ``exchangeInfo.rateLimits``; a window already tracked keeps its count."""
+        fresh: dict[BucketKey, _Bucket] = {}
+        for limit in limits:
+            if limit.rate_limit_type not in {_WEIGHT, _RAW} or limit.limit <= 0:
+                continue
+            try:
+                window_ms = limit.window_ms
+            except KeyError:  # an interval unit this client does not know
+                continue
+            old = self._buckets.get((limit.rate_limit_type, window_ms))
+            fresh[(limit.rate_limit_type, window_ms)] = (
+                attrs.evolve(old, limit=limit) if old is not None else _Bucket(limit, window_ms)
+            )
+        if any(key[0] == _WEIGHT for key in fresh):
+            self._buckets = fresh
+            self._notify()
+
+    @property
+    def limits(self) -> tuple[RateLimit, ...]:
+        return tuple(bucket.limit for bucket in self._buckets.values())
+
+    # ------------------------------------------------------------------------------------------ acquire
+
+    async def acquire(self, weight: int, *, endpoint: str | None = None) -> Permit:
+        """Reserve ``weight``, waiting (FIFO) until it fits; raises ``IPBannedError`` during a ban."""
+        self._raise_if_banned(endpoint)
+        started = self._now()
+        async with self._lock:
+            while True:
+                self._raise_if_banned(endpoint)
+                now = self._now()
+                delay_ms = self._blocked_for_ms(now, weight)
+                if delay_ms <= 0:
+                    break
+                await self._wait(delay_ms / 1000)
+            windows = tuple((key, bucket.window_id) for key, bucket in self._buckets.items())
+            self._in_flight_weight += weight
+            self._in_flight_requests += 1
+        waited = max(0.0, (now - started) / 1000)
+        self.total_wait_s += waited
+        return Permit(weight=weight, window_ids=windows, waited_s=waited)
+
+    def _raise_if_banned(self, endpoint: str | None) -> None:
+        until = self._banned_until_ms
+        if until and until > self._now():
+            when = ms_to_datetime(until).strftime("%Y-%m-%d %H:%M:%S UTC")
+            msg = f"the exchange has banned this IP until {when}; nothing is sent before then"
+            raise IPBannedError(msg, banned_until_ms=until, http_status=None, endpoint=endpoint)
+
+    def _blocked_for_ms(self, now: float, weight: int) -> float:
+        if self._paused_until_ms > now:
+            return self._paused_until_ms - now
+        self._roll(now)
+        delays = [
+            (bucket.window_id + 1) * bucket.window_ms + self._bucket_margin(bucket) - now
+            for bucket in self._buckets.values()
+            if not self._fits(bucket, weight)
+        ]
+        return max(max(delays, default=0.0), 1.0) if delays else 0.0
+
+    def _fits(self, bucket: _Bucket, weight: int) -> bool:
+        weighted = bucket.limit.rate_limit_type == _WEIGHT
+        in_flight = self._in_flight_weight if weighted else self._in_flight_requests
+        estimate = bucket.used + in_flight
+        # A request heavier than the whole limit could never fit; it goes alone into an empty window.
+        return estimate + bucket.cost(weight) <= bucket.limit.limit or estimate == 0
+
+    def _bucket_margin(self, bucket: _Bucket) -> float:
+        return min(self._margin(), bucket.window_ms * _MARGIN_SHARE)
+
+    def _roll(self, now: float) -> None:
+        while self._recent and self._recent[0][0] < now - 2 * self._margin() - 1000:
+            self._recent.popleft()
+        for bucket in self._buckets.values():
+            margin = self._bucket_margin(bucket)
+            window_id = int((now - margin) // bucket.window_ms)
+            if window_id > bucket.window_id:
+                start = window_id * bucket.window_ms
+                # Answers this close to the boundary may have been counted in the new window.
+                carried = [weight for at, weight in self._recent if at >= start - margin]
+                bucket.window_id = window_id
+                bucket.header_used = 0
+                bucket.local_used = sum(bucket.cost(weight) for weight in carried)
+
+    async def _wait(self, seconds: float) -> None:
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        watcher = asyncio.ensure_future(self._changed.wait())
+        try:
+            await asyncio.wait((sleeper, watcher), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            watcher.cancel()
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    # ------------------------------------------------------------------------------------------ release
+
+    def release(self, permit: Permit, *, headers: Mapping[str, str] | None = None, sent: bool = True) -> None:
+        """Hand back a permit. ``sent``: the request may have reached the server (count its weight)."""
+        now = self._now()
+        self._in_flight_weight -= permit.weight
+        self._in_flight_requests -= 1
+        self._roll(now)
+        if sent:
+            self._recent.append((now, permit.weight))
+            for bucket in self._buckets.values():
+                bucket.local_used += bucket.cost(permit.weight)
+        if headers is not None:
+            self._reconcile(headers, dict(permit.window_ids))
+        self._notify()
+
+    def _reconcile(self, headers: Mapping[str, str], sent_in: dict[BucketKey, int]) -> None:
+        for name, value in headers.items():
+            match = _HEADER.match(name)
+            if match is None:
+                continue
+            try:
+                used = int(value.strip())
+            except ValueError:
+                continue
+            suffix = f"{int(match.group(1))}{match.group(2).upper()}"
+            self.last_headers[suffix] = used
+            for bucket in self._buckets.values():
+                # A request sent in an earlier window reports that window's count (or the new one's):
+                # its own weight is already counted in the current window, so its header is left out.
+                if (
+                    bucket.limit.rate_limit_type == _WEIGHT
+                    and bucket.limit.header_suffix == suffix
+                    and sent_in.get(bucket.key) == bucket.window_id
+                ):
+                    bucket.header_used = max(bucket.header_used, used)
+
+    def on_rate_limited(self, retry_after_s: float | None) -> None:
+        """A 429: every caller waits ``retry_after_s``; without it, every weight window counts as full."""
+        now = self._now()
+        if retry_after_s is not None:
+            self._paused_until_ms = max(self._paused_until_ms, now + retry_after_s * 1000)
+        else:
+            self._roll(now)
+            for bucket in self._buckets.values():
+                bucket.header_used = max(bucket.header_used, bucket.limit.limit)
+        self._notify()
+
+    def on_banned(self, banned_until_ms: int) -> None:
+        """A 418: no request is sent before ``banned_until_ms``."""
+        self._banned_until_ms = max(self._banned_until_ms, banned_until_ms)
+        self._notify()
+
+    # ------------------------------------------------------------------------------------------ figures
+
+    @property
+    def banned_until_ms(self) -> int | None:
+        """The end of the current ban, or ``None`` when not banned."""
+        until = self._banned_until_ms
+        return until if until and until > self._now() else None
+
+    def usage(self) -> list[WeightUsage]:
+        """Weight used in the current window of every request-weight limit (answered requests)."""
+        self._roll(self._now())
+        return [
+            WeightUsage(bucket.limit.header_suffix, bucket.used, bucket.limit.limit)
+            for bucket in self._buckets.values()
+            if bucket.limit.rate_limit_type == _WEIGHT
+        ]
+
+    def busiest(self) -> WeightUsage | None:
+        """The request-weight limit closest to being exhausted."""
+        return max(self.usage(), key=lambda usage: usage.share, default=None)

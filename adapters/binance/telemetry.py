@@ -1,0 +1,100 @@
+"""Spans and metrics of the Binance adapter, through the OpenTelemetry API only (meter and tracer
+``binance_gateway.binance``); the SDK and exporters are configured in the composition root.
+
+Metrics (attributes in brackets; ``endpoint`` is a path such as ``/api/v3/klines``, never a query string):
+
+- ``binance.request.duration`` histogram, s: one HTTP attempt [endpoint, outcome=success|error]
+- ``binance.requests`` counter: HTTP attempts [endpoint, outcome]
+- ``binance.errors`` counter: failed attempts [endpoint, error.type = the domain error class]
+- ``binance.retries`` counter: attempts after the first [endpoint, error.type of the failure retried]
+- ``binance.limiter.wait`` histogram, s: time a call waited for request weight [endpoint]
+- ``binance.weight.used`` gauge: weight used in the current window [interval, e.g. 1M]
+- ``binance.weight.usage`` gauge, 1: that weight as a share of the limit [interval]
+- ``binance.clock.offset`` gauge, ms: server clock minus local clock
+- ``binance.ban.active`` gauge: 1 while the exchange bans this IP, else 0
+- ``binance.ban.remaining`` gauge, s: time until the ban ends (0 when not banned)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
+
+from adapters.binance.clock import ClockSync
+from adapters.binance.limiter import WeightLimiter
+
+__all__ = ["SCOPE", "BinanceTelemetry"]
+
+SCOPE = "binance_gateway.binance"
+
+
+class BinanceTelemetry:
+    """The tracer and the instruments; ``observe`` adds the gauges that read the limiter and the clock."""
+
+    def __init__(
+        self,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: metrics.MeterProvider | None = None,
+    ) -> None:
+        self.tracer = trace.get_tracer(SCOPE, tracer_provider=tracer_provider)
+        self._meter = metrics.get_meter(SCOPE, meter_provider=meter_provider)
+        meter = self._meter
+        self.duration = meter.create_histogram(
+            "binance.request.duration", unit="s", description="Duration of one HTTP attempt to the exchange"
+        )
+        self.requests = meter.create_counter(
+            "binance.requests", unit="{request}", description="HTTP attempts to the exchange"
+        )
+        self.errors = meter.create_counter(
+            "binance.errors", unit="{error}", description="Failed HTTP attempts, by domain error type"
+        )
+        self.retries = meter.create_counter(
+            "binance.retries", unit="{retry}", description="Attempts after the first of a logical call"
+        )
+        self.limiter_wait = meter.create_histogram(
+            "binance.limiter.wait", unit="s", description="Time a call waited for request weight"
+        )
+        self._observed = False
+
+    def observe(self, limiter: WeightLimiter, clock: ClockSync, now_ms: Callable[[], float]) -> None:
+        """Register the gauges that read ``limiter`` and ``clock`` at each collection (once)."""
+        if self._observed:
+            return
+        self._observed = True
+        meter = self._meter
+
+        def used(_options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(u.used, {"interval": u.interval}) for u in limiter.usage()]
+
+        def usage(_options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(u.share, {"interval": u.interval}) for u in limiter.usage()]
+
+        def offset(_options: CallbackOptions) -> Iterable[Observation]:
+            value = clock.clock_offset_ms
+            return [] if value is None else [Observation(value)]
+
+        def ban_active(_options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(1 if limiter.banned_until_ms is not None else 0)]
+
+        def ban_remaining(_options: CallbackOptions) -> Iterable[Observation]:
+            until = limiter.banned_until_ms
+            return [Observation(0.0 if until is None else max(0.0, (until - now_ms()) / 1000))]
+
+        meter.create_observable_gauge(
+            "binance.weight.used", [used], unit="{weight}", description="Request weight used in the window"
+        )
+        meter.create_observable_gauge(
+            "binance.weight.usage", [usage], unit="1", description="Request weight used, share of the limit"
+        )
+        meter.create_observable_gauge(
+            "binance.clock.offset", [offset], unit="ms", description="Server clock minus local clock"
+        )
+        meter.create_observable_gauge(
+            "binance.ban.active", [ban_active], unit="1", description="1 while the exchange bans this IP"
+        )
+        meter.create_observable_gauge(
+            "binance.ban.remaining", [ban_remaining], unit="s", description="Time until the IP ban ends"
+        )
