@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from dependency_injector import containers, providers
 
 from adapters.alerts import FanOutAlertSink, LoggingAlertSink, WebhookAlertSink
+from adapters.binance.secrets import redacting_filter
 from adapters.clock import SystemClock
 from adapters.memory import FakeExchange
 from adapters.settings import health_thresholds
@@ -72,7 +73,7 @@ class Container(containers.DeclarativeContainer):
     meter_provider = telemetry.provided.meter_provider
 
     # Every log record passes these filters before it is formatted (the exchange adapter's secret scrubber).
-    log_filters = providers.List()
+    log_filters = providers.List(providers.Callable(redacting_filter))
     logging_handler = providers.Callable(configure_logging, level=config.log_level, filters=log_filters)
 
     fake_exchange = providers.Singleton(FakeExchange, clock=clock, seed=config.fake.seed.as_int())

@@ -92,7 +92,7 @@ class WebhookAlertSink(AlertSink):
         self._client = client
         self._timeout = httpx.Timeout(timeout_s)
         self._stop = stop_after_attempt(max(1, attempts)) | stop_after_delay(max_elapsed_s)
-        self._wait = wait if wait is not None else wait_exponential_jitter(initial=0.5, max=5.0)
+        self._wait = wait if wait is not None else wait_exponential_jitter(multiplier=0.5, max=5.0)
         self._service = service
 
     @property
