@@ -11,6 +11,7 @@ __all__ = ["book_ticker", "klines", "price_quote", "ticker_24h"]
 
 _DAY_MS = 86_400_000
 _HOUR = Interval.HOUR_1
+_HOUR_MS = 3_600_000
 _PERCENT_PLACES = Decimal("0.001")
 
 
@@ -70,12 +71,11 @@ def ticker_24h(market: SymbolMarket, now_ms: int) -> Ticker24h:
     """
     spec = market.spec
     start = max(now_ms - _DAY_MS, spec.listed_ms)
-    first_hour = _HOUR.open_time_ms(start)
-    marks = [t for t in range(first_hour, now_ms, 3_600_000) if t > start]
-    bounds = [start, *marks, now_ms]
+    hour_opens = [t for t in range(_HOUR.open_time_ms(start), now_ms, _HOUR_MS) if t >= start]
+    bounds = [start, *(t for t in hour_opens if t > start), now_ms]
     prices = market.price_ticks(bounds)
     volumes, trade_ids = market.activity(bounds)
-    whole_hours = [t for t in marks if t + 3_600_000 <= now_ms]
+    whole_hours = [t for t in hour_opens if t + _HOUR_MS <= now_ms]
     hours = market.candles(_HOUR, whole_hours, now_ms)
     first, last = prices[0], prices[-1]
     high = max(first, last, *hours.highs)
