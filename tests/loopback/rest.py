@@ -218,6 +218,31 @@ def account(call: Call) -> bytes:
     return _json(body)
 
 
+def account_commission(call: Call) -> bytes:
+    exchange = call.exchange
+    exchange.keys.authenticate(call.api_key, call.params, call.now)
+    name = call.params.symbol()
+    assert name is not None
+    call.params.check_all_read()
+    spec = _spec(call, name)
+    rates = {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000"}
+    zero = dict.fromkeys(rates, "0.00000000")
+    return _json(
+        {
+            "symbol": spec.symbol,
+            "standardCommission": rates,
+            "specialCommission": zero,
+            "taxCommission": zero,
+            "discount": {
+                "enabledForAccount": True,
+                "enabledForSymbol": True,
+                "discountAsset": "BNB",
+                "discount": "0.75000000",
+            },
+        }
+    )
+
+
 ROUTES: dict[str, Handler] = {
     "/api/v3/ping": ping,
     "/api/v3/time": time,
@@ -230,4 +255,5 @@ ROUTES: dict[str, Handler] = {
     "/api/v3/uiKlines": klines,
     "/api/v3/depth": depth,
     "/api/v3/account": account,
+    "/api/v3/account/commission": account_commission,
 }

@@ -102,6 +102,7 @@ WEIGHTS: dict[str, WeightRule] = {
     "/api/v3/uiKlines": _fixed(2),
     "/api/v3/depth": _depth,
     "/api/v3/account": _fixed(20),
+    "/api/v3/account/commission": _fixed(20),
 }
 UNKNOWN_PATH_WEIGHT = 1
 
