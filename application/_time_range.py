@@ -63,11 +63,11 @@ def resolve_range(
             raise InvalidInputError(msg)
         start_ms = to_ms(start, "start")
         end_ms = now_ms if end is None else to_ms(end, "end")
-        if start_ms > end_ms:
-            msg = f"start {_iso(start_ms)} is after end {_iso(end_ms)}"
-            raise InvalidInputError(msg)
         if start_ms > now_ms:
             msg = f"start {_iso(start_ms)} is in the future (now is {_iso(now_ms)})"
+            raise InvalidInputError(msg)
+        if start_ms > end_ms:
+            msg = f"start {_iso(start_ms)} is after end {_iso(end_ms)}"
             raise InvalidInputError(msg)
     if start_ms < 0:
         msg = "the range starts before 1970-01-01; ask for fewer days or a later start"

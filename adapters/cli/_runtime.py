@@ -29,6 +29,7 @@ __all__ = ["CliLaunch", "CliState", "command", "fail", "guard"]
 
 _T = TypeVar("_T")
 UNEXPECTED_EXIT = 1
+FALLBACK_HINT = "see docs/troubleshooting.md for the cause and the fix"
 
 _log = logging.getLogger("binance_gateway.cli")
 
@@ -83,8 +84,7 @@ def _one_line(text: str) -> str:
 def fail(error: GatewayError) -> typer.Exit:
     """Print ``error`` as one line on stderr; returns the ``typer.Exit`` to raise with its exit status."""
     message = _one_line(str(error)) or type(error).__name__
-    line = f"error: {message} — {error.hint}" if error.hint else f"error: {message}"
-    typer.echo(line, err=True)
+    typer.echo(f"error: {message} — {error.hint or FALLBACK_HINT}", err=True)
     return typer.Exit(error.exit_code)
 
 

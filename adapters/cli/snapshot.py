@@ -37,6 +37,10 @@ def _pairs(shot: Snapshot) -> Table:
     return table
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _render(shot: Snapshot) -> None:
     out = console()
     clock = shot.clock
@@ -52,7 +56,7 @@ def _render(shot: Snapshot) -> None:
     if report.ok:
         out.print(f"validation: {report.checked} items checked, no problems")
         return
-    found = f"{len(report.problems)} problems, {len(report.gaps)} gaps"
+    found = f"{_count(len(report.problems), 'problem')}, {_count(len(report.gaps), 'gap')}"
     out.print(f"validation: {report.checked} items checked, {found}")
     for label, violation in report.problems:
         out.print(f"  {label} {violation}")
