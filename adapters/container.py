@@ -9,17 +9,28 @@ Provider names other modules rely on: ``config``, ``clock``, ``fake_exchange``, 
 ``market_data_service``, ``account_service``, ``snapshot_service``, ``telemetry`` (a Resource: the
 OpenTelemetry SDK set-up; override it with ``adapters.telemetry.testing.in_memory_telemetry()`` in tests),
 ``log_filters``, ``logging_handler``, ``data_quality``, ``alert_sink``, ``exchange_status``,
-``health_monitor``.
+``health_monitor``; for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_lifetime``,
+``binance_clock_sync``, ``binance_limiter``, ``binance_retry``, ``binance_telemetry``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any
 
 from dependency_injector import containers, providers
 
 from adapters.alerts import FanOutAlertSink, LoggingAlertSink, WebhookAlertSink
+from adapters.binance import (
+    BinanceRestAdapter,
+    BinanceSettings,
+    BinanceTelemetry,
+    ClockSync,
+    RetryPolicy,
+    WeightLimiter,
+    close_on_shutdown,
+    new_http_client,
+)
 from adapters.binance.secrets import redacting_filter
 from adapters.clock import SystemClock
 from adapters.memory import FakeExchange
@@ -28,15 +39,9 @@ from adapters.telemetry import TelemetrySettings, configure_logging, telemetry_r
 from application import AccountService, MarketDataService, SnapshotService
 from application.data_quality import DataQualityMetrics
 from application.health import HealthMonitor
-from domain import ConfigurationError
 from ports import AlertSink, ExchangeStatusPort
 
 __all__ = ["Container"]
-
-
-def _binance_not_wired() -> NoReturn:
-    msg = "the binance adapter is not available in this build"
-    raise ConfigurationError(msg + "; use --adapter fake (or BINANCE_GATEWAY_ADAPTER=fake)")
 
 
 def _telemetry_settings(values: Mapping[str, Any]) -> TelemetrySettings:
@@ -78,8 +83,41 @@ class Container(containers.DeclarativeContainer):
 
     fake_exchange = providers.Singleton(FakeExchange, clock=clock, seed=config.fake.seed.as_int())
 
-    # binance: wired by adapters/binance
-    binance_exchange = providers.Singleton(_binance_not_wired)
+    # binance: the REST adapter. The pooled HTTP client is a Singleton (building it opens nothing, so a run
+    # with the fake adapter never touches the network) and ``binance_http_lifetime`` is the Resource that
+    # closes it on shutdown_resources(). Settings are validated when the adapter is first built. Tests
+    # override ``binance_http`` (an httpx.AsyncClient over a MockTransport) and ``binance_retry``
+    # (``RetryPolicy.instant()``).
+    binance_settings = providers.Singleton(BinanceSettings.from_mapping, config.binance)
+    binance_http = providers.Singleton(
+        new_http_client,
+        connect_timeout=config.binance.connect_timeout.as_float(),
+        read_timeout=config.binance.read_timeout.as_float(),
+        pool_timeout=config.binance.pool_timeout.as_float(),
+        ca_bundle=config.binance.ca_bundle,
+    )
+    binance_http_lifetime = providers.Resource(close_on_shutdown, binance_http)
+    binance_clock_sync = providers.Singleton(
+        ClockSync, refresh_interval_s=binance_settings.provided.clock_refresh_seconds
+    )
+    binance_limiter = providers.Singleton(WeightLimiter.synced_to, binance_clock_sync)
+    binance_retry = providers.Singleton(
+        RetryPolicy.from_settings,
+        max_retries=binance_settings.provided.max_retries,
+        retry_max_seconds=binance_settings.provided.retry_max_seconds,
+    )
+    binance_telemetry = providers.Singleton(
+        BinanceTelemetry, tracer_provider=tracer_provider, meter_provider=meter_provider
+    )
+    binance_exchange = providers.Singleton(
+        BinanceRestAdapter,
+        http=binance_http,
+        settings=binance_settings,
+        limiter=binance_limiter,
+        clock=binance_clock_sync,
+        retry=binance_retry,
+        telemetry=binance_telemetry,
+    )
 
     market_data = providers.Selector(config.adapter, fake=fake_exchange, binance=binance_exchange)
     account = providers.Selector(config.adapter, fake=fake_exchange, binance=binance_exchange)
@@ -94,7 +132,9 @@ class Container(containers.DeclarativeContainer):
     alert_sink = providers.Singleton(_alert_sink, config.alerts, config.telemetry.service_name)
     # The exchange adapter's own figures (an ``ExchangeStatusPort``); without them the monitor leaves out
     # error rate and weight usage and takes ban and clock offset from its probes.
-    exchange_status: providers.Provider[ExchangeStatusPort | None] = providers.Object(None)
+    exchange_status: providers.Provider[ExchangeStatusPort | None] = providers.Selector(
+        config.adapter, fake=providers.Object(None), binance=binance_exchange
+    )
     health_monitor = providers.Factory(
         HealthMonitor,
         market=market_data,

@@ -151,9 +151,19 @@ def _symbols(source: _Source) -> list[str]:
 
 
 def _binance(source: _Source) -> dict[str, Any]:
+    # Production is opted into with BINANCE_ENVIRONMENT=production, which also moves the default URLs there;
+    # the Binance adapter validates the pair (and binds keys to BINANCE_KEY_ENVIRONMENT, testnet by default).
+    production = (source.text("BINANCE_ENVIRONMENT") or "").lower() == "production"
     return {
-        "base_url": source.text("BINANCE_BASE_URL", "https://testnet.binance.vision"),
-        "stream_url": source.text("BINANCE_STREAM_URL", "wss://stream.testnet.binance.vision"),
+        "environment": source.text("BINANCE_ENVIRONMENT"),
+        "key_environment": source.text("BINANCE_KEY_ENVIRONMENT"),
+        "base_url": source.text(
+            "BINANCE_BASE_URL", "https://api.binance.com" if production else "https://testnet.binance.vision"
+        ),
+        "stream_url": source.text(
+            "BINANCE_STREAM_URL",
+            "wss://stream.binance.com:9443" if production else "wss://stream.testnet.binance.vision",
+        ),
         "api_key": source.text("BINANCE_API_KEY"),
         "api_secret": source.text("BINANCE_API_SECRET"),
         "private_key_path": source.text("BINANCE_PRIVATE_KEY_PATH"),
@@ -165,6 +175,7 @@ def _binance(source: _Source) -> dict[str, Any]:
         "max_retries": source.integer("BINANCE_MAX_RETRIES", 4),
         "retry_max_seconds": source.seconds("BINANCE_RETRY_MAX_SECONDS", 30.0),
         "ca_bundle": source.text("BINANCE_CA_BUNDLE"),
+        "clock_refresh_seconds": source.seconds("BINANCE_CLOCK_REFRESH_SECONDS", 300.0),
     }
 
 

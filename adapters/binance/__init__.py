@@ -9,7 +9,7 @@ policy), ``errors`` (the one translation to ``domain.errors``), ``client`` (the 
 """
 
 from adapters.binance.adapter import BinanceRestAdapter
-from adapters.binance.client import BinanceHttpClient, new_http_client, open_http_client
+from adapters.binance.client import BinanceHttpClient, close_on_shutdown, new_http_client, open_http_client
 from adapters.binance.clock import ClockSync
 from adapters.binance.limiter import DEFAULT_LIMITS, WeightLimiter
 from adapters.binance.retry import RetryPolicy
@@ -30,6 +30,7 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "WeightLimiter",
+    "close_on_shutdown",
     "install_log_redaction",
     "new_http_client",
     "open_http_client",

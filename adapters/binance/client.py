@@ -6,13 +6,15 @@ those bytes, hands the answer's headers back to the limiter, and decodes the bod
 in ``errors``. A signed call first makes sure the clock offset is fresh; after a ``-1021`` it resynchronises
 and tries once more. Each attempt is a span ``HTTP GET <path>`` and a set of metrics (``telemetry``).
 
-``open_http_client`` is the container's ``Resource``: it yields the client and closes it on shutdown. The
-transport is aiohttp (measured cheaper per request than httpcore), wrapped so the URL is sent as built.
+``new_http_client`` builds the pooled client (the container's ``Singleton``), ``close_on_shutdown`` is the
+container's ``Resource`` that closes it, ``open_http_client`` does both for a script. The transport is
+aiohttp (measured cheaper per request than httpcore), wrapped so the URL is sent as built.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -40,7 +42,7 @@ from domain.errors import (
     RateLimitError,
 )
 
-__all__ = ["USER_AGENT", "BinanceHttpClient", "new_http_client", "open_http_client"]
+__all__ = ["USER_AGENT", "BinanceHttpClient", "close_on_shutdown", "new_http_client", "open_http_client"]
 
 USER_AGENT = "binance-gateway/0.1"
 _STATUS_WINDOW_S = 300.0
@@ -69,6 +71,7 @@ def new_http_client(
     )
 
 
+@contextlib.asynccontextmanager
 async def open_http_client(
     *,
     connect_timeout: float = 5.0,
@@ -78,7 +81,7 @@ async def open_http_client(
     max_connections: int = 20,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The container ``Resource``: yields a client (opening nothing yet) and closes it on shutdown."""
+    """``async with open_http_client(...) as http``: a client for a script, closed at the end."""
     client = new_http_client(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
@@ -87,6 +90,18 @@ async def open_http_client(
         max_connections=max_connections,
         transport=transport,
     )
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def close_on_shutdown(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The container ``Resource`` that closes the pooled client on ``shutdown_resources()``.
+
+    The client itself is a ``Singleton`` (building it opens nothing), so the providers that use it stay
+    synchronous; this resource, which nothing depends on, only owns its end.
+    """
     try:
         yield client
     finally:

@@ -50,8 +50,12 @@ _DEFAULT_URLS = {
 }
 
 
+_ENV_NAMES = {"recv_window_ms": "BINANCE_RECV_WINDOW"}
+
+
 def _setting(key: str) -> str:
-    return f"BINANCE_{key.upper()}"
+    """The environment variable behind a key of the ``binance`` section."""
+    return _ENV_NAMES.get(key, f"BINANCE_{key.upper()}")
 
 
 @attrs.frozen(kw_only=True)
@@ -276,14 +280,14 @@ def _recv_window(value: object) -> Decimal:
     try:
         number = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except InvalidOperation:
-        msg = f"BINANCE_RECV_WINDOW_MS must be a number of milliseconds, not {value!r}"
+        msg = f"BINANCE_RECV_WINDOW must be a number of milliseconds, not {value!r}"
         raise ConfigurationError(msg) from None
     if not number.is_finite() or not 1 <= number <= _MAX_RECV_WINDOW:
-        msg = f"BINANCE_RECV_WINDOW_MS must be 1 to 60000 ms (5000 or less is advised), not {value}"
+        msg = f"BINANCE_RECV_WINDOW must be 1 to 60000 ms (5000 or less is advised), not {value}"
         raise ConfigurationError(msg)
     exponent = number.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -3:  # noqa: PLR2004 - Binance allows three decimals
-        msg = f"BINANCE_RECV_WINDOW_MS has at most 3 decimals (microseconds), not {value}"
+        msg = f"BINANCE_RECV_WINDOW has at most 3 decimals (microseconds), not {value}"
         raise ConfigurationError(msg)
     return number
 
