@@ -1,6 +1,6 @@
 """Binance REST bodies -> domain objects, and domain objects <-> JSON-able values.
 
-All knowledge of Binance's JSON lives here and in ``_converters`` / ``_klines``: camelCase names, decimal
+All knowledge of Binance's JSON lives here and in ``_wire`` and ``_klines``: camelCase names, decimal
 strings, filters keyed by ``filterType``, kline arrays, legacy fallbacks. The ``parse_*`` functions take a
 decoded body (``loads`` decodes bytes) and either return domain objects or raise ``MalformedResponseError``,
 whose message lists what is wrong, where (``$.symbols[0].filters[2].tickSize``), and the first few
@@ -31,14 +31,9 @@ from typing import Any, TypeVar
 
 import orjson
 
-from adapters.binance._converters import (
-    BookTickerWire,
-    PriceWire,
-    describe,
-    make_storage_converter,
-    make_wire_converter,
-)
+from adapters.binance._converters import describe, make_storage_converter
 from adapters.binance._klines import build_klines, check_rows
+from adapters.binance._wire import WIRE_NAMES, BookTickerWire, PriceWire, make_wire_converter
 from adapters.binance.errors import malformed_body
 from adapters.binance.secrets import REDACTED, redact
 from domain import (
@@ -113,7 +108,7 @@ def _parse(raw: Any, cl: Any, endpoint: str) -> Any:
     try:
         return _wire.structure(raw, cl)
     except Exception as exc:  # cattrs raises exception groups of any of its hooks' errors
-        raise _malformed(endpoint, describe(exc), raw) from exc
+        raise _malformed(endpoint, describe(exc, WIRE_NAMES), raw) from exc
 
 
 def loads(body: bytes | str, endpoint: str) -> Any:

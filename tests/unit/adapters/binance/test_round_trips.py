@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.binance._converters import WIRE_NAMES
 from adapters.binance._klines import build_klines, check_rows
+from adapters.binance._wire import WIRE_NAMES
 from adapters.binance.parsing import (
     parse_account_info,
     parse_exchange_info,
