@@ -169,19 +169,19 @@ class HealthMonitor:
             p50, p95 = percentile(rtts, 50), percentile(rtts, 95)
             over = f"over {len(answered)} answered probe{'s' if len(answered) != 1 else ''}"
             signals += [
-                _graded("latency_p50", p50, limits.latency_p50_ms, f"p50 {p50:.0f} ms {over}", "ms"),
-                _graded("latency_p95", p95, limits.latency_p95_ms, f"p95 {p95:.0f} ms {over}", "ms"),
+                _graded("latency_p50", p50, limits.latency_p50_ms, f"p50 {p50:.1f} ms {over}", "ms"),
+                _graded("latency_p95", p95, limits.latency_p95_ms, f"p95 {p95:.1f} ms {over}", "ms"),
             ]
         if status is not None and status.error_rate is not None:
             rate = status.error_rate
             message = (
                 f"{status.errors} of {status.requests} requests failed in the last {status.window_s:.0f} s "
-                f"({rate:.0%})"
+                f"({rate:.1%})"
             )
             signals.append(_graded("error_rate", rate, limits.error_rate, message, "ratio"))
         if status is not None and status.weight_usage is not None:
             usage = status.weight_usage
-            message = f"used {status.used_weight} of {status.weight_limit} request weight ({usage:.0%})"
+            message = f"used {status.used_weight} of {status.weight_limit} request weight ({usage:.1%})"
             signals.append(_graded("weight_usage", usage, limits.weight_usage, message, "ratio"))
         signals.append(self._ban(failed, status.banned_until_ms if status else None))
         offset = self._offset(answered, status.clock_offset_ms if status else None)

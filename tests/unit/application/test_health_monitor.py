@@ -263,7 +263,7 @@ async def test_weight_usage_near_the_limit_degrades(exchange: ScriptedExchange, 
     usage = report.signal("weight_usage")
     assert usage is not None
     assert usage.status is Status.DEGRADED
-    assert usage.message == "used 5000 of 6000 request weight (83%)"
+    assert usage.message == "used 5000 of 6000 request weight (83.3%)"
 
 
 async def test_signals_the_adapter_does_not_report_are_left_out(
