@@ -107,9 +107,11 @@ class PostgresMarketDataStore(MarketDataStore):
         store = cls(url, readers=readers, connect_timeout_s=connect_timeout_s, policy=policy)
         try:
             conn = await store._connect()
-            with translated(store.location, "migrating the schema"):
-                await migrate(conn, store.location)
-            await conn.close()
+            try:
+                with translated(store.location, "migrating the schema"):
+                    await migrate(conn, store.location)
+            finally:
+                await conn.close()
             await store._writer_connection()
         except BaseException:
             await store.aclose()
