@@ -76,7 +76,3 @@ class Octaves:
             right = unit(mix((knots + np.uint64(1)) ^ layer_key))
             total += amplitude * (left + (right - left) * fraction)
         return total
-
-    def max_slope_per_ms(self) -> float:
-        """An upper bound of the derivative: each layer moves at most twice its amplitude per knot spacing."""
-        return sum(2 * amplitude / float(spacing) for _, spacing, amplitude in self._layers)

@@ -72,3 +72,10 @@ def test_times_far_outside_the_history_are_clamped() -> None:
     opens = kline_open_times(Interval.MONTH_1, first, first, -(10**15), 10**15, 5)
 
     assert opens == [first]
+
+
+def test_a_history_without_any_candle_gives_nothing() -> None:
+    first = Interval.MONTH_1.open_time_ms(LISTED_MS)
+    before = Interval.MONTH_1.open_time_ms(first - 1)
+
+    assert kline_open_times(Interval.MONTH_1, first, before, None, None, 5) == []
