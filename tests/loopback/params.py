@@ -5,6 +5,7 @@ The raw query string is kept exactly as received: signatures are verified over i
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from urllib.parse import unquote_plus
@@ -18,6 +19,7 @@ _MICROSECOND_THRESHOLD = 10**14  # time params at or above this are microseconds
 _ASCII_LOWER = re.compile("[a-z]")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_legal_symbol(text: str) -> bool:
     """Word characters (Unicode letters and digits included), `-`, `_`, `.`, but no ASCII lowercase."""
     if not 1 <= len(text) <= 50 or _ASCII_LOWER.search(text):
