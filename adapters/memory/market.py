@@ -80,7 +80,8 @@ class SymbolMarket:
         self._level_ticks = float(spec.price / spec.tick_size)
         steps_per_ms = float(spec.daily_volume / spec.step_size) / _DAY_MS
         exponent = max(0, math.ceil(math.log10(steps_per_ms / _MAX_RATE_PER_MS)))
-        self.quantum = spec.step_size.scaleb(exponent)
+        # Volumes count whole quanta of 10**exponent steps, written with the step's decimals (1000, not 1E+3).
+        self.quantum = spec.step_size.scaleb(exponent).quantize(spec.step_size)
         self._rate = steps_per_ms / 10**exponent
         # A layer moves at most 2 * amplitude per spacing: amplitude = swing * rate * spacing / 2.
         self._volume_noise = Octaves(

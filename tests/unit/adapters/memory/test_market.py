@@ -184,5 +184,14 @@ async def test_the_last_trade_lies_between_the_best_bid_and_ask(fake: FakeExchan
         clock.advance(997)
 
 
+@pytest.mark.parametrize("symbol", ["SHIBUSDT", "PEPEUSDT", "BTCUSDT"])
+async def test_volumes_are_plain_decimals_in_whole_steps(fake: FakeExchange, symbol: str) -> None:
+    (kline,) = await fake.get_kline_data(Symbol(symbol), Interval.DAY_1, end_ms=NOW_MS - DAY_MS, limit=1)
+
+    assert "E" not in str(kline.volume)
+    assert "E" not in str(kline.quote_volume)
+    assert kline.volume > 0
+
+
 def test_the_catalogue_has_a_listing_time_before_now_for_every_symbol() -> None:
     assert all(0 < spec.listed_ms < NOW_MS for spec in default_catalog())
