@@ -1,0 +1,113 @@
+"""How a store sorts a batch: its fast path for candles agrees with ``check_kline`` on every row."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain import Interval, Kline, KlineCoverage, SaveResult, Symbol
+from domain.storage import validate_klines
+from domain.validators import MissingRange, Reason, check_kline
+from tests.strategies import NOW_MS, klines
+
+_BAD_DECIMALS = st.sampled_from(
+    [Decimal(-1), Decimal(0), Decimal("NaN"), Decimal("Infinity"), Decimal("-0.5")]
+)
+_DECIMAL_FIELDS = [
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "quote_volume",
+    "taker_buy_base_volume",
+    "taker_buy_quote_volume",
+]
+
+
+@st.composite
+def _maybe_broken(draw: st.DrawFn) -> Kline:
+    kline: Kline = draw(klines(now_ms=NOW_MS))
+    for _ in range(draw(st.integers(0, 2))):
+        change = draw(st.sampled_from(["decimal", "open_time", "close_time", "trade_count", "future"]))
+        if change == "decimal":
+            changes: dict[str, Any] = {draw(st.sampled_from(_DECIMAL_FIELDS)): draw(_BAD_DECIMALS)}
+            kline = attrs.evolve(kline, **changes)
+        elif change == "open_time":
+            kline = attrs.evolve(kline, open_time_ms=kline.open_time_ms + draw(st.integers(1, 999)))
+        elif change == "close_time":
+            kline = attrs.evolve(kline, close_time_ms=kline.close_time_ms + draw(st.sampled_from([-1, 1])))
+        elif change == "trade_count":
+            kline = attrs.evolve(kline, trade_count=-1)
+        else:
+            opens = kline.interval.open_time_ms(NOW_MS + 86_400_000 * 40)
+            kline = attrs.evolve(kline, open_time_ms=opens, close_time_ms=kline.interval.close_time_ms(opens))
+    return kline
+
+
+@given(_maybe_broken())
+def test_a_candle_is_rejected_exactly_when_check_kline_finds_a_violation(kline: Kline) -> None:
+    violations = check_kline(kline, NOW_MS)
+
+    batch = validate_klines([kline], NOW_MS)
+
+    if violations:
+        assert batch.accepted == ()
+        assert [(r.reason, r.count) for r in batch.rejections] == [(violations[0].reason, 1)]
+    else:
+        assert batch.rejections == ()
+        assert len(batch.accepted) + batch.not_closed == 1
+
+
+@given(st.lists(klines(symbol=Symbol("BTCUSDT"), interval=Interval.MINUTE_1), max_size=12))
+def test_a_batch_comes_out_one_row_per_key_in_key_order_the_last_repeat_winning(batch: list[Kline]) -> None:
+    validated = validate_klines(batch, NOW_MS)
+
+    expected = {k.open_time_ms: k for k in batch}
+    assert list(validated.accepted) == [expected[t] for t in sorted(expected)]
+    assert validated.duplicates == len(batch) - len(expected)
+    assert validated.result(stored=len(expected), updated=0).received == len(batch)
+
+
+def test_results_add_up_across_batches() -> None:
+    first = SaveResult(stored=2, duplicates=1, rejected_by_reason={Reason.GAP: 1})
+    second = SaveResult(updated=3, not_closed=1, rejected_by_reason={Reason.GAP: 2, Reason.NOT_FINITE: 1})
+
+    total = first + second
+
+    assert (total.stored, total.updated, total.duplicates, total.not_closed, total.rejected) == (
+        2,
+        3,
+        1,
+        1,
+        4,
+    )
+    assert dict(total.rejected_by_reason) == {Reason.GAP: 3, Reason.NOT_FINITE: 1}
+    assert total.received == 11
+
+
+def test_coverage_turns_holes_into_missing_ranges() -> None:
+    hour = Interval.HOUR_1
+    start = 1_767_225_600_000
+
+    coverage = KlineCoverage.from_holes(
+        Symbol("BTCUSDT"),
+        hour,
+        start - 1,
+        start + 10 * 3_600_000,
+        4,
+        start + 3_600_000,
+        start + 8 * 3_600_000,
+        [(start + 3_600_000, start + 5 * 3_600_000)],
+    )
+
+    assert coverage.gaps == (
+        MissingRange(start, start, 1),
+        MissingRange(start + 2 * 3_600_000, start + 4 * 3_600_000, 3),
+        MissingRange(start + 9 * 3_600_000, start + 10 * 3_600_000, 2),
+    )
+    assert coverage.expected == 10
