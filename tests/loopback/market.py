@@ -15,7 +15,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tests.loopback.intervals import DAY, HOUR, MINUTE, SECOND, Interval
 from tests.loopback.symbols import BREAK, SymbolCatalogue, SymbolSpec, number_format
@@ -301,6 +301,18 @@ class Market:
                 self._hour_block(sm, hour)
                 hours += 1
         return hours
+
+    def series(self, symbol: str, interval: str, *, start: int, end: int, now: int) -> list[list[Any]]:
+        """Every candle served with an open time in [start, end], across as many pages as that takes."""
+        spec, ivl = self.spec(symbol), Interval(interval)
+        out: list[list[Any]] = []
+        cursor = start
+        while True:
+            opens = self.kline_open_times(spec, ivl, start=cursor, end=end, limit=1000, now=now)
+            if not opens:
+                return out
+            out.extend(json.loads(self.klines_body(spec, ivl, opens, now=now)))
+            cursor = ivl.next_open(opens[-1])
 
     def _text_1m(self, sm: _SymbolMarket, opens: range, now: int) -> str:
         """Rows for a run of one-minute candles, cut from cached hour blocks where the hour has closed."""

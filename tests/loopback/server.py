@@ -252,6 +252,14 @@ class LoopbackExchange:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [entry for entry in self.log.snapshot() if entry.path == path]
 
+    def kline_series(
+        self, symbol: str, interval: str, *, start_ms: int, end_ms: int, now_ms: int | None = None
+    ) -> list[list[Any]]:
+        """The exchange's own candles with open times in [start_ms, end_ms] (as of `now_ms`, default now),
+        parsed from JSON: the reference to check a backfill against, candle by candle."""
+        now = self.now_ms() if now_ms is None else now_ms
+        return self.market.series(symbol, interval, start=start_ms, end=end_ms, now=now)
+
     def clear_requests(self) -> None:
         self.log.clear()
 

@@ -272,3 +272,16 @@ async def test_bad_parameters_get_binance_error_codes(
 
     assert response.status_code == 400
     assert response.json()["code"] == code
+
+
+def test_the_series_spans_pages_without_gaps_or_duplicates() -> None:
+    exchange = LoopbackExchange(seed=3, time_source=ManualTime(NOW))
+    start, end = utc_ms(2024, 2, 28), utc_ms(2024, 3, 1, 23, 59)
+
+    series = exchange.kline_series("BTCUSDT", "1m", start_ms=start, end_ms=end)
+
+    assert [row[0] for row in series] == list(range(start, end + 1, MINUTE))
+    assert (
+        series[1000]
+        == exchange.market.klines("BTCUSDT", "1m", now=NOW, start=start + 1000 * MINUTE, limit=1)[0]
+    )
