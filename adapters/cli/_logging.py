@@ -1,25 +1,13 @@
-"""Root logger set-up for one command-line run, undone when the run ends."""
+"""Undoing the run's logging set-up (the container's ``logging_handler`` installs it) when the run ends."""
 
 from __future__ import annotations
 
 import logging
-import sys
 
-__all__ = ["configure_logging"]
-
-_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def configure_logging(level: str) -> logging.Handler:
-    """Send records at ``level`` and above to stderr; returns the handler so the caller can remove it."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_FORMAT))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(level)
-    return handler
+__all__ = ["remove_logging"]
 
 
 def remove_logging(handler: logging.Handler) -> None:
+    """Take ``handler`` off the root logger and close it: nothing may write to a finished run's stderr."""
     logging.getLogger().removeHandler(handler)
     handler.close()

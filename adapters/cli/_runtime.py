@@ -64,8 +64,8 @@ class CliState:
         return asyncio.run(self._lifecycle(work))
 
     async def _lifecycle(self, work: Callable[[Container], Awaitable[_T]]) -> _T:
-        await _maybe_await(self.container.init_resources())
         try:
+            await _maybe_await(self.container.init_resources())
             return await work(self.container)
         finally:
             await _maybe_await(self.container.shutdown_resources())
