@@ -9,7 +9,8 @@ Provider names other modules rely on: ``config``, ``clock``, ``fake_exchange``, 
 ``market_data_service``, ``account_service``, ``snapshot_service``, ``telemetry`` (a Resource: the
 OpenTelemetry SDK set-up; override it with ``adapters.telemetry.testing.in_memory_telemetry()`` in tests),
 ``log_filters``, ``logging_handler``, ``data_quality``, ``alert_sink``, ``exchange_status``,
-``health_monitor``; for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_lifetime``,
+``health_monitor``, ``market_data_store`` (the ``MarketDataStore`` that ``config.db`` names);
+for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_lifetime``,
 ``binance_clock_sync``, ``binance_limiter``, ``binance_retry``, ``binance_telemetry``.
 """
 
@@ -35,6 +36,7 @@ from adapters.binance.secrets import redacting_filter
 from adapters.clock import SystemClock
 from adapters.memory import FakeExchange
 from adapters.settings import health_thresholds
+from adapters.storage import market_data_store_resource
 from adapters.telemetry import TelemetrySettings, configure_logging, telemetry_resource
 from application import AccountService, MarketDataService, SnapshotService
 from application.data_quality import DataQualityMetrics
@@ -124,6 +126,9 @@ class Container(containers.DeclarativeContainer):
 
     market_data_service = providers.Factory(MarketDataService, market=market_data, clock=clock)
     account_service = providers.Factory(AccountService, account=account)
+    # The market-data store named by ``config.db`` (a file: SQLite; a postgresql:// URL: PostgreSQL), a
+    # Resource: opened and migrated on first use, closed by shutdown_resources(). Async: ``await`` it.
+    market_data_store = providers.Resource(market_data_store_resource, db=config.db)
     # store: wired by the storage layer (SnapshotService takes an optional ``store``).
     snapshot_service = providers.Factory(SnapshotService, market=market_data, account=account, clock=clock)
 
