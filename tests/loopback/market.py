@@ -2,7 +2,8 @@
 
 Each symbol's log-price is a mean-reverting daily random walk, refined lazily by Brownian bridges from days to
 hours, hours to minutes and minutes to seconds. Every block is generated from its own seed, so any past window
-can be produced in O(window) without storing history, and a 1000-candle page costs about a millisecond or two.
+can be produced in O(window) without storing history; a 1000-candle page costs a few milliseconds, and
+rendered one-minute hours are cached.
 Consecutive candles share their boundary price (close == next open) at every interval.
 """
 
