@@ -8,14 +8,14 @@ this process has just seen (``DataQualityMetrics``) with what a collector on ano
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Protocol
 
 from domain import DataFreshness, Interval, PriceQuote, Symbol
 from domain.storage import KlineCoverage
 from ports import Clock, FreshnessSource
 
-__all__ = ["NewestFreshness", "StoredDataFreshness", "StoredSeries"]
+__all__ = ["DeferredFreshness", "NewestFreshness", "StoredDataFreshness", "StoredSeries"]
 
 _DAY_MS = 86_400_000
 _QUARTER_HOUR_MS = 900_000
@@ -94,3 +94,16 @@ class NewestFreshness(FreshnessSource):
                     _newest(seen.newest_candle_ms, entry.newest_candle_ms),
                 )
         return [merged[symbol] for symbol in sorted(merged)]
+
+
+class DeferredFreshness(FreshnessSource):
+    """A source built on first use, for one that needs an async open first (a store); built once."""
+
+    def __init__(self, build: Callable[[], Awaitable[FreshnessSource]]) -> None:
+        self._build = build
+        self._source: FreshnessSource | None = None
+
+    async def data_freshness(self, symbols: Sequence[Symbol] | None = None) -> list[DataFreshness]:
+        if self._source is None:
+            self._source = await self._build()
+        return await self._source.data_freshness(symbols)

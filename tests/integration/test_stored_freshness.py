@@ -11,7 +11,7 @@ import pytest
 from adapters.clock import FakeClock
 from adapters.sqlite.storage import SqliteMarketDataStore
 from application.data_quality import DataQualityMetrics
-from application.freshness import NewestFreshness, StoredDataFreshness
+from application.freshness import DeferredFreshness, NewestFreshness, StoredDataFreshness
 from domain import DataFreshness, Interval, Kline, PriceQuote, Symbol
 
 NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a minute boundary
@@ -65,3 +65,19 @@ async def test_the_newest_reading_of_every_source_wins(store: SqliteMarketDataSt
         DataFreshness(BTC, NOW_MS - 1_000, NOW_MS - 60_001),
         DataFreshness(SOL, NOW_MS - 2_000, None),
     ]
+
+
+async def test_a_deferred_source_opens_once_on_first_use(store: SqliteMarketDataStore) -> None:
+    await store.save_klines([_kline(BTC, NOW_MS - 120_000)], now_ms=NOW_MS)
+    opened: list[int] = []
+
+    async def build() -> StoredDataFreshness:
+        opened.append(1)
+        return StoredDataFreshness(store, FakeClock(NOW_MS), [BTC])
+
+    deferred = DeferredFreshness(build)
+    assert opened == []
+
+    assert await deferred.data_freshness() == [DataFreshness(BTC, None, NOW_MS - 60_001)]
+    assert await deferred.data_freshness([ETH]) == []
+    assert opened == [1]
