@@ -12,7 +12,8 @@ binance_gateway.data.rejected      counter    {row}    ``reason`` (``domain.vali
 binance_gateway.stream.connected   gauge      1        ``stream``: 1 connected, 0 otherwise
 =================================  =========  =======  =====================================================
 
-It is also a ``FreshnessSource`` and a ``StreamStatusSource`` for the health monitor.
+It is also a ``FreshnessSource`` and a ``StreamStatusSource`` for the health monitor. ``ObservedMarketData``
+wraps a ``MarketDataPort`` and tells it about every price, book ticker, 24h ticker and candle that passes.
 """
 
 from __future__ import annotations
@@ -21,11 +22,23 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from opentelemetry import metrics
 
-from domain import ConnectionState, DataFreshness, Interval, Kline, PriceQuote, StreamConnection, Symbol
+from domain import (
+    BookTicker,
+    ConnectionState,
+    DataFreshness,
+    ExchangeInfo,
+    Interval,
+    Kline,
+    PriceQuote,
+    ServerTime,
+    StreamConnection,
+    Symbol,
+    Ticker24h,
+)
 from domain.validators import Reason
-from ports import Clock, FreshnessSource, StreamStatusSource
+from ports import Clock, FreshnessSource, MarketDataPort, StreamStatusSource
 
-__all__ = ["METER_NAME", "DataQualityMetrics"]
+__all__ = ["METER_NAME", "DataQualityMetrics", "ObservedMarketData"]
 
 METER_NAME = "binance_gateway.application"
 
@@ -65,11 +78,15 @@ class DataQualityMetrics(FreshnessSource, StreamStatusSource):
 
     # --------------------------------------------------------------------------------------- recording
 
-    def observe_prices(self, quotes: Iterable[PriceQuote]) -> None:
+    def observe_prices(self, quotes: Iterable[PriceQuote | BookTicker]) -> None:
         """Note the time of each quote; older quotes than the newest one seen change nothing."""
         for quote in quotes:
-            if quote.as_of_ms > self._prices.get(quote.symbol, -1):
-                self._prices[quote.symbol] = quote.as_of_ms
+            self.observe_price_time(quote.symbol, quote.as_of_ms)
+
+    def observe_price_time(self, symbol: Symbol, as_of_ms: int) -> None:
+        """Note that the price of ``symbol`` was current at ``as_of_ms``."""
+        if as_of_ms > self._prices.get(symbol, -1):
+            self._prices[symbol] = as_of_ms
 
     def observe_klines(self, klines: Iterable[Kline]) -> None:
         """Note the close time of each closed candle; a candle still open is not yet data to age."""
@@ -124,3 +141,60 @@ class DataQualityMetrics(FreshnessSource, StreamStatusSource):
             metrics.Observation(int(conn.state is ConnectionState.CONNECTED), {"stream": name})
             for name, conn in self._streams.items()
         ]
+
+
+class ObservedMarketData(MarketDataPort):
+    """A ``MarketDataPort`` that reports every price and candle it returns to ``DataQualityMetrics``."""
+
+    def __init__(self, market: MarketDataPort, quality: DataQualityMetrics) -> None:
+        self._market = market
+        self._quality = quality
+
+    async def get_server_time(self) -> ServerTime:
+        return await self._market.get_server_time()
+
+    async def get_exchange_info(self, symbols: Sequence[Symbol] | None = None) -> ExchangeInfo:
+        return await self._market.get_exchange_info(symbols)
+
+    async def get_symbol_ticker(self, symbol: Symbol) -> PriceQuote:
+        quote = await self._market.get_symbol_ticker(symbol)
+        self._quality.observe_prices([quote])
+        return quote
+
+    async def get_symbol_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[PriceQuote]:
+        quotes = await self._market.get_symbol_tickers(symbols)
+        self._quality.observe_prices(quotes)
+        return quotes
+
+    async def get_ticker_24h(self, symbol: Symbol) -> Ticker24h:
+        ticker = await self._market.get_ticker_24h(symbol)
+        self._quality.observe_price_time(ticker.symbol, ticker.close_time_ms)
+        return ticker
+
+    async def get_tickers_24h(self, symbols: Sequence[Symbol] | None = None) -> list[Ticker24h]:
+        tickers = await self._market.get_tickers_24h(symbols)
+        for ticker in tickers:
+            self._quality.observe_price_time(ticker.symbol, ticker.close_time_ms)
+        return tickers
+
+    async def get_book_ticker(self, symbol: Symbol) -> BookTicker:
+        book = await self._market.get_book_ticker(symbol)
+        self._quality.observe_prices([book])
+        return book
+
+    async def get_book_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[BookTicker]:
+        books = await self._market.get_book_tickers(symbols)
+        self._quality.observe_prices(books)
+        return books
+
+    async def get_kline_data(
+        self,
+        symbol: Symbol,
+        interval: Interval,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 500,
+    ) -> list[Kline]:
+        klines = await self._market.get_kline_data(symbol, interval, start_ms, end_ms, limit)
+        self._quality.observe_klines(klines)
+        return klines

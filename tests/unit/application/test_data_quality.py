@@ -101,3 +101,30 @@ def test_stream_state_is_a_gauge_and_a_status_source(
         StreamConnection("ws-1", ConnectionState.CONNECTED),
         StreamConnection("ws-2", ConnectionState.RECONNECTING, "attempt 2"),
     )
+
+
+async def test_observed_market_data_reports_every_price_and_closed_candle_that_passes() -> None:
+    from adapters.clock import FakeClock
+    from adapters.memory import FakeExchange
+    from application.data_quality import ObservedMarketData
+
+    clock = FakeClock(NOW_MS + 30_000)
+    quality = DataQualityMetrics(clock)
+    market = ObservedMarketData(FakeExchange(clock), quality)
+
+    await market.get_server_time()
+    await market.get_exchange_info([BTC])
+    quotes = await market.get_symbol_tickers([BTC, ETH])
+    await market.get_symbol_ticker(BTC)
+    await market.get_book_ticker(Symbol("SOLUSDT"))
+    await market.get_book_tickers([Symbol("SOLUSDT")])
+    await market.get_ticker_24h(Symbol("XRPUSDT"))
+    await market.get_tickers_24h([Symbol("XRPUSDT")])
+    klines = await market.get_kline_data(BTC, Interval.MINUTE_1, limit=3)
+
+    fresh = {f.symbol: f for f in await quality.data_freshness()}
+    assert set(fresh) == {BTC, ETH, Symbol("SOLUSDT"), Symbol("XRPUSDT")}
+    assert fresh[BTC].newest_price_ms == max(q.as_of_ms for q in quotes if q.symbol == BTC)
+    closed = [k for k in klines if k.is_closed(clock.now_ms())]
+    assert fresh[BTC].newest_candle_ms == closed[-1].close_time_ms
+    assert fresh[Symbol("XRPUSDT")].newest_price_ms is not None
