@@ -47,6 +47,8 @@ __all__ = ["PostgresMarketDataStore", "redact_url"]
 
 Conn = psycopg.AsyncConnection[TupleRow]
 _R = TypeVar("_R")
+#: Connection failures that are the server's answer, not its absence.
+_REFUSALS = ("authentication failed", "does not exist", "no pg_hba.conf entry", "permission denied")
 #: Batches larger than this are validated off the event loop.
 _VALIDATE_INLINE = 2_000
 
@@ -131,6 +133,8 @@ class PostgresMarketDataStore(MarketDataStore):
             )
         except psycopg.OperationalError as exc:
             msg = f"cannot connect to {self.location}: {first_line(exc)}"
+            if any(refusal in msg for refusal in _REFUSALS):  # retrying cannot help
+                raise StorageError(msg, location=self.location) from exc
             raise StorageUnavailableError(msg, location=self.location) from exc
         except psycopg.Error as exc:
             msg = f"cannot connect to {self.location}: {first_line(exc)}"

@@ -13,11 +13,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
+import pytest
 
-__all__ = ["PostgresServer", "server_binaries_missing", "start_server"]
+__all__ = ["PostgresServer", "postgres_server", "server_binaries_missing", "start_server"]
 
 _SYSTEM_USER = "postgres"
 
@@ -132,3 +134,19 @@ def start_server() -> PostgresServer:
         shutil.rmtree(root, ignore_errors=True)
         raise
     return PostgresServer(root, port, run_as)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway server for the whole test session, stopped and deleted at the end.
+
+    Skipped only where no server binary exists; any other failure to start it fails the tests.
+    """
+    reason = server_binaries_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -22,7 +22,7 @@ from adapters.postgres import _schema as pg_schema
 from adapters.sqlite import SqliteMarketDataStore
 from adapters.sqlite import _schema as sqlite_schema
 from ports.storage import MarketDataStore
-from tests.contract.storage._pg_server import PostgresServer, server_binaries_missing, start_server
+from tests.contract.storage._pg_server import PostgresServer
 
 #: Tables holding data; ``reset`` empties them between hypothesis examples (series ids stay valid).
 DATA_TABLES = ("klines", "price_ticks", "tickers_24h", "account_snapshots", "account_balances", "rejections")
@@ -197,19 +197,6 @@ class PostgresBackend(Backend):
     def reset(self) -> None:
         with self._raw() as conn:
             conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)}")
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One throwaway server for the whole session, stopped and deleted at the end."""
-    reason = server_binaries_missing()
-    if reason is not None:
-        pytest.skip(reason)
-    server = start_server()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from adapters.postgres import PostgresMarketDataStore, redact_url
-from domain import ConfigurationError, StorageUnavailableError
+from domain import ConfigurationError, StorageError, StorageUnavailableError
+from tests.contract.storage._pg_server import PostgresServer
 
 
 def test_the_printable_location_never_holds_the_password() -> None:
@@ -44,3 +45,13 @@ async def test_an_unreachable_server_is_a_retryable_error_without_the_password()
     assert caught.value.retryable
     assert "s3cr3t" not in str(caught.value)
     assert caught.value.location.startswith("postgresql://collector@127.0.0.1:")
+
+
+@pytest.mark.postgres
+async def test_a_database_that_does_not_exist_is_refused_not_retried(postgres_server: PostgresServer) -> None:
+    url = postgres_server.url.rsplit("/", 1)[0] + "/no_such_database"
+
+    with pytest.raises(StorageError, match="does not exist") as caught:
+        await PostgresMarketDataStore.open(url)
+
+    assert not caught.value.retryable
