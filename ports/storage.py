@@ -44,8 +44,9 @@ class MarketDataStore(Protocol):
     - ``StorageError``: any other failure of the database (unwritable file, failed write); nothing of the
       batch was stored.
 
-    Opening a store (each adapter's ``open``) also raises ``ConfigurationError`` for an unusable location
-    or URL and ``SchemaVersionError`` for a database written by a newer binance-gateway.
+    Opening a store (each adapter's ``open``) also raises ``ConfigurationError`` for a malformed URL,
+    ``StorageError`` for a file or folder that cannot be used, ``StorageUnavailableError`` for a server
+    that cannot be reached and ``SchemaVersionError`` for a database written by a newer binance-gateway.
     """
 
     @property
