@@ -87,11 +87,13 @@ lock: | $(STAMP)
 
 # ---------------------------------------------------------------------------------------------------- cassettes
 
+# Records from BINANCE_BASE_URL (default: the Spot testnet); cassettes/README.md explains. The loopback
+# recordings need no key: $(PY) -m tests.integration.record_cassettes
 cassettes: $(STAMP)
 	@if [ -z "$${BINANCE_API_KEY:-}" ] || [ -z "$${BINANCE_API_SECRET:-}" ]; then \
-		echo "error: make cassettes talks to the real exchange. Set BINANCE_API_KEY and BINANCE_API_SECRET" >&2; \
-		echo "       (a read-only key is enough) in the environment, then run it again." >&2; exit 3; fi
-	$(PY) -m tests.integration.record_cassettes
+		echo "error: make cassettes records from the real exchange (BINANCE_BASE_URL, default the Spot testnet)." >&2; \
+		echo "       Set BINANCE_API_KEY and BINANCE_API_SECRET (a testnet HMAC key) and run it again." >&2; exit 3; fi
+	$(PY) -m tests.integration.record_cassettes --live
 
 # ---------------------------------------------------------------------------------------------------- bench
 

@@ -30,6 +30,7 @@ import pytest
 from adapters.clock import FakeClock
 from adapters.memory import FakeExchange
 from ports import AccountPort, MarketDataPort
+from tests.cassettes import adapter_on_cassette
 
 
 @attrs.frozen
@@ -83,9 +84,18 @@ async def fake_exchange_with_time_passing() -> AsyncIterator[Implementation]:
         await exchange.aclose()
 
 
+@asynccontextmanager
+async def binance_on_cassettes() -> AsyncIterator[Implementation]:
+    # The Binance adapter replaying cassettes/contract.yaml, recorded from the loopback test exchange.
+    clock = FakeClock(FIXED_NOW_MS)
+    async with adapter_on_cassette("contract", clock=clock) as adapter:
+        yield Implementation(market_data=adapter, account=adapter, now_ms=clock.now_ms)
+
+
 IMPLEMENTATIONS: dict[str, ImplementationFactory] = {
     "fake": fake_exchange,
     "fake-time-passing": fake_exchange_with_time_passing,
+    "binance-cassettes": binance_on_cassettes,
 }
 
 
