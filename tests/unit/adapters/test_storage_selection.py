@@ -22,7 +22,7 @@ async def test_the_container_opens_the_file_it_is_given_and_closes_it_at_shutdow
         load_config({"BINANCE_GATEWAY_ADAPTER": "fake", "BINANCE_GATEWAY_DB": str(path)}, env_file=None)
     )
 
-    store = await container.market_data_store()  # type: ignore[misc]
+    store = await container.market_data_store()
 
     assert isinstance(store, SqliteMarketDataStore)
     assert store.location == str(path)
