@@ -111,3 +111,28 @@ def test_coverage_turns_holes_into_missing_ranges() -> None:
         MissingRange(start + 9 * 3_600_000, start + 10 * 3_600_000, 2),
     )
     assert coverage.expected == 10
+
+
+def test_a_nan_is_rejected_as_not_finite_not_raised() -> None:
+    minute = Interval.MINUTE_1
+    opens = minute.open_time_ms(NOW_MS - 3_600_000)
+    price = Decimal("42000.5")
+    nan_volume = Kline(
+        Symbol("BTCUSDT"),
+        minute,
+        opens,
+        price,
+        price,
+        price,
+        price,
+        Decimal("NaN"),
+        minute.close_time_ms(opens),
+        Decimal(1),
+        1,
+        Decimal(0),
+        Decimal(0),
+    )
+
+    batch = validate_klines([nan_volume], NOW_MS)
+
+    assert [(r.reason, r.count) for r in batch.rejections] == [(Reason.NOT_FINITE, 1)]
