@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import attrs
 import pytest
@@ -192,3 +195,53 @@ def test_a_bad_threshold_setting_is_a_configuration_error(harness: Harness) -> N
 
     assert result.exit_code == 3
     assert "BINANCE_GATEWAY_HEALTH_ERROR_RATE_DOWN" in result.stderr
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        self.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def webhook() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    _Receiver.bodies = []
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/T0KEN"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_watch_alerts_reach_the_configured_webhook_once_per_change(webhook: str) -> None:
+    clock = FakeClock(NOW_MS)
+    fake = FakeExchange(clock)
+    fake.script.ban(until_ms=NOW_MS + 120_000)
+    container = Container()
+    container.clock.override(clock)
+    container.fake_exchange.override(fake)
+    container.telemetry.override(providers.Object(in_memory_telemetry()))
+    launch = CliLaunch(
+        environ={"BINANCE_GATEWAY_ADAPTER": "fake", "BINANCE_GATEWAY_ALERT_WEBHOOK": webhook},
+        env_file=None,
+        container=container,
+    )
+
+    result = CliRunner().invoke(app, ["health", "--watch", "0", "--count", "3"], obj=launch)
+
+    assert result.exit_code == 2
+    assert sorted((b["signal"], b["previous"], b["status"]) for b in _Receiver.bodies) == [
+        ("ip_ban", "ok", "down"),
+        ("reachability", "ok", "down"),
+    ]
+    assert "IP banned by the exchange until 2026-01-01 00:02:00 UTC" in next(
+        b["message"] for b in _Receiver.bodies if b["signal"] == "ip_ban"
+    )
