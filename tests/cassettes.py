@@ -93,11 +93,11 @@ def _checker(secrets: tuple[str, ...]) -> tuple[Any, Any]:
     return before_record_request, before_record_response
 
 
-def cassette_vcr(record_mode: str, secrets: tuple[str, ...] = ()) -> Any:
+def cassette_vcr(record_mode: str, secrets: tuple[str, ...] = (), library: Path = CASSETTES) -> Any:
     """A vcrpy configuration with the filters and matchers above; ``secrets`` must never be written."""
     before_request, before_response = _checker((RECORDING_API_KEY, RECORDING_API_SECRET, *secrets))
     return vcr.VCR(
-        cassette_library_dir=str(CASSETTES),
+        cassette_library_dir=str(library),
         record_mode=record_mode,
         match_on=("method", "path", "query"),
         filter_headers=[(name, FILTERED) for name in SECRET_HEADERS],
@@ -110,10 +110,15 @@ def cassette_vcr(record_mode: str, secrets: tuple[str, ...] = ()) -> Any:
 
 @contextmanager
 def cassette(
-    name: str, *, record_mode: str = "none", secrets: tuple[str, ...] = (), repeats: bool = False
+    name: str,
+    *,
+    record_mode: str = "none",
+    secrets: tuple[str, ...] = (),
+    repeats: bool = False,
+    library: Path = CASSETTES,
 ) -> Iterator[Any]:
-    """Use ``cassettes/<name>.yaml``: replayed only (``none``) unless a recording mode is given."""
-    with cassette_vcr(record_mode, secrets).use_cassette(
+    """Use ``<library>/<name>.yaml``: replayed only (``none``) unless a recording mode is given."""
+    with cassette_vcr(record_mode, secrets, library).use_cassette(
         f"{name}.yaml", allow_playback_repeats=repeats
     ) as tape:
         yield tape
