@@ -6,6 +6,7 @@ from ports.clock import Clock
 from ports.health import ExchangeStatusPort, FreshnessSource, StreamStatusSource
 from ports.market_data import MAX_KLINE_LIMIT, MarketDataPort
 from ports.storage import DEFAULT_CHUNK_SIZE, MarketDataStore
+from ports.streams import MarketStreamPort
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -17,5 +18,6 @@ __all__ = [
     "FreshnessSource",
     "MarketDataPort",
     "MarketDataStore",
+    "MarketStreamPort",
     "StreamStatusSource",
 ]
