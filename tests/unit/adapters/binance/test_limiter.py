@@ -1,0 +1,246 @@
+"""The weight limiter on a fake clock: window arithmetic, header reconciliation, requests in flight,
+429 pauses, 418 bans, and a simulated exchange that must never see a window overrun."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from adapters.binance.limiter import WeightLimiter
+from domain import IPBannedError, RateLimit
+from tests.unit.adapters.binance.conftest import START_MS, FakeTime
+
+PER_MINUTE = RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 10)
+PER_10S = RateLimit("REQUEST_WEIGHT", "SECOND", 10, 200)
+MARGIN_MS = 25.0
+
+
+def limiter(time: FakeTime, *limits: RateLimit) -> WeightLimiter:
+    return WeightLimiter(
+        now_ms=time.wall_ms, sleep=time.sleep, limits=limits or (PER_MINUTE,), margin_ms=lambda: MARGIN_MS
+    )
+
+
+async def send(limit: WeightLimiter, weight: int, headers: dict[str, str] | None = None) -> float:
+    permit = await limit.acquire(weight)
+    limit.release(permit, headers=headers)
+    return permit.waited_s
+
+
+async def test_requests_that_fit_go_at_once() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+
+    waits = [await send(limit, 4), await send(limit, 4), await send(limit, 2)]
+
+    assert waits == [0.0, 0.0, 0.0]
+    assert time.slept == []
+    assert [u.used for u in limit.usage()] == [10]
+
+
+async def test_a_request_that_would_cross_the_limit_waits_for_the_next_window() -> None:
+    time = FakeTime(START_MS + 20_000)  # 20 s into a minute
+    limit = limiter(time)
+    await send(limit, 4)
+    await send(limit, 4)
+
+    waited = await send(limit, 4)
+
+    assert time.now_ms == START_MS + 60_000 + MARGIN_MS  # the next minute, plus the clock margin
+    assert waited == pytest.approx(40.025)
+    assert [u.used for u in limit.usage()] == [4]
+
+
+async def test_the_used_weight_header_raises_the_count_to_what_the_server_says() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    await send(limit, 1, {"X-MBX-USED-WEIGHT-1M": "9"})  # another process on this IP used 8
+
+    waited = await send(limit, 2)
+
+    assert waited > 0
+    assert limit.last_headers == {"1M": 9}
+
+
+async def test_a_header_lower_than_the_local_count_does_not_lower_it() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    await send(limit, 6)
+
+    await send(limit, 2, {"x-mbx-used-weight-1m": "2"})
+
+    assert limit.busiest().used == 8  # type: ignore[union-attr]
+
+
+async def test_the_header_interval_is_read_from_its_name() -> None:
+    time = FakeTime()
+    limit = limiter(time, PER_10S, RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 6000))
+
+    await send(limit, 2, {"X-MBX-USED-WEIGHT-10S": "150", "X-MBX-USED-WEIGHT-1M": "900", "X-Other": "1"})
+
+    usage = {u.interval: u.used for u in limit.usage()}
+    assert usage == {"10S": 150, "1M": 900}
+
+
+async def test_weight_in_flight_counts_before_any_answer() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    first = await limit.acquire(4)
+    second = await limit.acquire(4)
+
+    third = asyncio.ensure_future(limit.acquire(4))
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+    assert not third.done()  # 8 of 10 in flight: no window has room until they are answered
+    limit.release(first)
+    limit.release(second)
+    permit = await asyncio.wait_for(third, timeout=5)
+    assert permit.waited_s > 0
+
+
+async def test_a_request_heavier_than_the_whole_limit_goes_alone_into_an_empty_window() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+
+    assert await send(limit, 80) == 0.0
+    assert await send(limit, 1) > 0
+
+
+async def test_a_429_makes_every_caller_wait_out_retry_after() -> None:
+    time = FakeTime()
+    limit = limiter(time, PER_10S)
+    limit.on_rate_limited(3.0)
+
+    waits = await asyncio.gather(send(limit, 1), send(limit, 1))
+
+    assert time.now_ms == START_MS + 3000
+    assert waits[0] == pytest.approx(3.0)
+
+
+async def test_a_429_without_retry_after_fills_the_window() -> None:
+    time = FakeTime(START_MS + 1000)
+    limit = limiter(time, PER_10S)
+    limit.on_rate_limited(None)
+
+    await send(limit, 1)
+
+    assert time.now_ms == START_MS + 10_000 + MARGIN_MS
+
+
+async def test_during_a_ban_every_call_fails_at_once_and_nothing_waits() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    limit.on_banned(START_MS + 120_000)
+
+    with pytest.raises(IPBannedError) as caught:
+        await limit.acquire(1, endpoint="/api/v3/time")
+
+    assert caught.value.banned_until_ms == START_MS + 120_000
+    assert caught.value.endpoint == "/api/v3/time"
+    assert "2026-01-01 00:02:00 UTC" in str(caught.value)
+    assert time.slept == []
+    assert limit.banned_until_ms == START_MS + 120_000
+
+
+async def test_a_ban_ends_on_time() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    limit.on_banned(START_MS + 1000)
+    time.advance(1000)
+
+    assert await send(limit, 1) == 0.0
+    assert limit.banned_until_ms is None
+
+
+async def test_a_caller_waiting_for_room_fails_as_soon_as_a_ban_starts() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    await send(limit, 10)
+
+    async def ban_soon() -> None:
+        await asyncio.sleep(0)
+        limit.on_banned(START_MS + 3_600_000)
+
+    results = await asyncio.gather(limit.acquire(5), ban_soon(), return_exceptions=True)
+
+    assert isinstance(results[0], IPBannedError)
+
+
+async def test_limits_from_exchange_info_replace_the_default_and_keep_the_count() -> None:
+    time = FakeTime()
+    limit = WeightLimiter(now_ms=time.wall_ms, sleep=time.sleep)
+    await send(limit, 30)
+
+    limit.set_limits(
+        [
+            RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 1200),
+            PER_10S,
+            RateLimit("ORDERS", "SECOND", 10, 50),
+            RateLimit("RAW_REQUESTS", "MINUTE", 5, 300000),
+        ]
+    )
+
+    # The 30 were spent inside the current 10-second window too, so the newly learned limit counts them.
+    assert {(u.interval, u.used, u.limit) for u in limit.usage()} == {("1M", 30, 1200), ("10S", 30, 200)}
+    assert len(limit.limits) == 3  # ORDERS are not request weight
+
+
+async def test_limits_without_a_request_weight_entry_are_ignored() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+
+    limit.set_limits([RateLimit("ORDERS", "SECOND", 10, 50)])
+
+    assert limit.limits == (PER_MINUTE,)
+
+
+async def test_an_answer_from_the_previous_window_counts_in_the_new_one_without_its_header() -> None:
+    time = FakeTime(START_MS + 59_990)
+    limit = limiter(time)
+    permit = await limit.acquire(3)
+    time.advance(100)  # the answer comes back in the next minute
+
+    limit.release(permit, headers={"X-MBX-USED-WEIGHT-1M": "10"})
+
+    assert limit.busiest().used == 3  # type: ignore[union-attr]
+
+
+class SimulatedExchange:
+    """Counts weight per fixed 10-second window of its own clock and answers with the usage header."""
+
+    def __init__(self, time: FakeTime, window_ms: int = 10_000) -> None:
+        self.time = time
+        self.window_ms = window_ms
+        self.per_window: Counter[int] = Counter()
+
+    def handle(self, weight: int) -> dict[str, str]:
+        window = int(self.time.now_ms // self.window_ms)
+        self.per_window[window] += weight
+        return {"X-MBX-USED-WEIGHT-10S": str(self.per_window[window])}
+
+
+@pytest.mark.parametrize(("calls", "in_flight"), [(250, 1), (250, 16), (400, 64)])
+async def test_many_concurrent_calls_use_the_whole_budget_and_never_cross_it(
+    calls: int, in_flight: int
+) -> None:
+    time = FakeTime(START_MS + 3_456)
+    limit = limiter(time, PER_10S)
+    server = SimulatedExchange(time)
+    gate = asyncio.Semaphore(in_flight)
+
+    async def call() -> None:
+        async with gate:
+            permit = await limit.acquire(2)
+            headers = server.handle(2)
+            await asyncio.sleep(0)  # other calls are reserved and sent while this one is in flight
+            limit.release(permit, headers=headers)
+
+    await asyncio.gather(*(call() for _ in range(calls)))
+
+    windows = [server.per_window[w] for w in sorted(server.per_window)]
+    assert max(windows) <= 200
+    assert sum(windows) == 2 * calls
+    assert all(used == 200 for used in windows[:-1])  # every window but the last is used to the full
