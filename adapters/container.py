@@ -16,7 +16,9 @@ for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -36,18 +38,42 @@ from adapters.binance.secrets import redacting_filter
 from adapters.clock import SystemClock
 from adapters.memory import FakeExchange
 from adapters.settings import health_thresholds
-from adapters.storage import market_data_store_resource
+from adapters.storage import is_postgres_url, market_data_store_resource
 from adapters.telemetry import TelemetrySettings, configure_logging, telemetry_resource
 from application import AccountService, MarketDataService, SnapshotService
 from application.data_quality import DataQualityMetrics
+from application.freshness import DeferredFreshness, NewestFreshness, StoredDataFreshness
 from application.health import HealthMonitor
-from ports import AlertSink, ExchangeStatusPort
+from domain import parse_symbols
+from ports import AlertSink, Clock, ExchangeStatusPort, FreshnessSource
 
 __all__ = ["Container"]
 
 
 def _telemetry_settings(values: Mapping[str, Any]) -> TelemetrySettings:
     return TelemetrySettings(**values)
+
+
+def _health_freshness(
+    quality: DataQualityMetrics,
+    store: Callable[[], Any],
+    db: str,
+    clock: Clock,
+    symbols: Sequence[str],
+    *,
+    enabled: bool,
+) -> FreshnessSource:
+    """What this process saw, merged with the store's newest data when the store exists and
+    ``health.store_freshness`` is on (the store is opened on first use; no database file is created)."""
+    if not enabled or (not is_postgres_url(db) and not Path(db).expanduser().exists()):
+        return quality
+
+    async def open_stored() -> FreshnessSource:
+        opened = store()
+        stored = await opened if inspect.isawaitable(opened) else opened
+        return StoredDataFreshness(stored, clock, parse_symbols(symbols))
+
+    return NewestFreshness([quality, DeferredFreshness(open_stored)])
 
 
 def _alert_sink(alerts: Mapping[str, Any], service: str) -> AlertSink:
@@ -140,6 +166,15 @@ class Container(containers.DeclarativeContainer):
     exchange_status: providers.Provider[ExchangeStatusPort | None] = providers.Selector(
         config.adapter, fake=providers.Object(None), binance=binance_exchange
     )
+    health_freshness = providers.Factory(
+        _health_freshness,
+        quality=data_quality,
+        store=market_data_store.provider,
+        db=config.db,
+        clock=clock,
+        symbols=config.symbols,
+        enabled=config.health.store_freshness,
+    )
     health_monitor = providers.Factory(
         HealthMonitor,
         market=market_data,
@@ -148,7 +183,7 @@ class Container(containers.DeclarativeContainer):
         thresholds=providers.Callable(health_thresholds, config.health.thresholds),
         probes=config.health.probes.as_int(),
         exchange_status=exchange_status,
-        freshness=data_quality,
+        freshness=health_freshness,
         streams=data_quality,
         tracer_provider=tracer_provider,
     )

@@ -217,7 +217,12 @@ def _health(source: _Source) -> dict[str, Any]:
             msg = f"{prefix}_DOWN ({down:g}) is below {prefix}_DEGRADED ({degraded:g}); make down the larger"
             raise ConfigurationError(msg)
         thresholds[field.name] = {"degraded": degraded, "down": down}
-    return {"probes": source.integer("BINANCE_GATEWAY_HEALTH_PROBES", 5, minimum=1), "thresholds": thresholds}
+    store = source.text("BINANCE_GATEWAY_HEALTH_STORE_FRESHNESS", "true") or "true"
+    return {
+        "probes": source.integer("BINANCE_GATEWAY_HEALTH_PROBES", 5, minimum=1),
+        "thresholds": thresholds,
+        "store_freshness": _boolean("BINANCE_GATEWAY_HEALTH_STORE_FRESHNESS", store),
+    }
 
 
 def health_thresholds(config: Mapping[str, Mapping[str, float]]) -> HealthThresholds:

@@ -39,6 +39,7 @@ def telemetry() -> InMemoryTelemetry:
 
 
 def _health(exchange: LoopbackExchange, telemetry: InMemoryTelemetry, **environ: str) -> Outcome:
+    environ.setdefault("BINANCE_GATEWAY_HEALTH_STORE_FRESHNESS", "false")  # the exchange link only
     container = Container()
     container.binance_retry.override(providers.Object(RetryPolicy.instant()))
     container.telemetry.override(providers.Object(telemetry))

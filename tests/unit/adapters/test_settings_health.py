@@ -26,6 +26,7 @@ def test_the_defaults_export_nothing_use_the_default_thresholds_and_no_webhook()
     health = config["health"]
     assert isinstance(health, dict)
     assert health["probes"] == 5
+    assert health["store_freshness"] is True
     assert health_thresholds(health["thresholds"]) == HealthThresholds()
     assert config["alerts"] == {"webhook_url": None, "webhook_timeout": 5.0, "webhook_attempts": 3}
 
@@ -68,6 +69,7 @@ def test_telemetry_exporters_come_from_the_otel_variables_also_in_the_env_file(t
         ({"OTEL_TRACES_EXPORTER": "jaeger"}, "OTEL_TRACES_EXPORTER=jaeger"),
         ({"BINANCE_GATEWAY_ALERT_WEBHOOK": "hooks.example.com/T0KEN"}, "http:// or https://"),
         ({"BINANCE_GATEWAY_ALERT_WEBHOOK_ATTEMPTS": "0"}, "ATTEMPTS must be at least 1"),
+        ({"BINANCE_GATEWAY_HEALTH_STORE_FRESHNESS": "maybe"}, "STORE_FRESHNESS must be true or false"),
     ],
 )
 def test_unusable_values_are_configuration_errors(environ: dict[str, str], named: str) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
@@ -18,8 +21,9 @@ from adapters.cli.app import app
 from adapters.clock import FakeClock
 from adapters.container import Container
 from adapters.memory import FakeExchange
+from adapters.sqlite.storage import SqliteMarketDataStore
 from adapters.telemetry.testing import InMemoryTelemetry, in_memory_telemetry
-from domain import Alert, Status
+from domain import Alert, Interval, Kline, Status, Symbol
 
 NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -39,10 +43,15 @@ class Harness:
     fake: FakeExchange
     telemetry: InMemoryTelemetry
     sink: RecordingSink
+    db: Path
 
     def run(self, *args: str, environ: dict[str, str] | None = None) -> Any:
         launch = CliLaunch(
-            environ={"BINANCE_GATEWAY_ADAPTER": "fake", **(environ or {})},
+            environ={
+                "BINANCE_GATEWAY_DB": str(self.db),
+                "BINANCE_GATEWAY_ADAPTER": "fake",
+                **(environ or {}),
+            },
             env_file=None,
             container=self.container,
         )
@@ -50,7 +59,7 @@ class Harness:
 
 
 @pytest.fixture
-def harness() -> Harness:
+def harness(tmp_path: Path) -> Harness:
     clock = FakeClock(NOW_MS)
     fake = FakeExchange(clock)
     container = Container()
@@ -60,7 +69,8 @@ def harness() -> Harness:
     container.fake_exchange.override(fake)
     container.telemetry.override(providers.Object(telemetry))
     container.alert_sink.override(sink)
-    return Harness(container, clock, fake, telemetry, sink)
+    # A database that does not exist: no freshness from a real store unless a test makes one.
+    return Harness(container, clock, fake, telemetry, sink, tmp_path / "none.sqlite3")
 
 
 def _document(output: str) -> dict[str, Any]:
@@ -187,7 +197,11 @@ def test_a_bad_threshold_setting_is_a_configuration_error(harness: Harness) -> N
         app,
         ["health"],
         obj=CliLaunch(
-            environ={"BINANCE_GATEWAY_ADAPTER": "fake", "BINANCE_GATEWAY_HEALTH_ERROR_RATE_DOWN": "0.01"},
+            environ={
+                "BINANCE_GATEWAY_ADAPTER": "fake",
+                "BINANCE_GATEWAY_HEALTH_ERROR_RATE_DOWN": "0.01",
+                "BINANCE_GATEWAY_DB": str(harness.db),
+            },
             env_file=None,
             container=harness.container,
         ),
@@ -221,7 +235,7 @@ def webhook() -> Iterator[str]:
     thread.join()
 
 
-def test_watch_alerts_reach_the_configured_webhook_once_per_change(webhook: str) -> None:
+def test_watch_alerts_reach_the_configured_webhook_once_per_change(webhook: str, tmp_path: Path) -> None:
     clock = FakeClock(NOW_MS)
     fake = FakeExchange(clock)
     fake.script.ban(until_ms=NOW_MS + 120_000)
@@ -230,7 +244,11 @@ def test_watch_alerts_reach_the_configured_webhook_once_per_change(webhook: str)
     container.fake_exchange.override(fake)
     container.telemetry.override(providers.Object(in_memory_telemetry()))
     launch = CliLaunch(
-        environ={"BINANCE_GATEWAY_ADAPTER": "fake", "BINANCE_GATEWAY_ALERT_WEBHOOK": webhook},
+        environ={
+            "BINANCE_GATEWAY_ADAPTER": "fake",
+            "BINANCE_GATEWAY_ALERT_WEBHOOK": webhook,
+            "BINANCE_GATEWAY_DB": str(tmp_path / "none.sqlite3"),
+        },
         env_file=None,
         container=container,
     )
@@ -245,3 +263,53 @@ def test_watch_alerts_reach_the_configured_webhook_once_per_change(webhook: str)
     assert "IP banned by the exchange until 2026-01-01 00:02:00 UTC" in next(
         b["message"] for b in _Receiver.bodies if b["signal"] == "ip_ban"
     )
+
+
+def _store_candle(db: Path, open_ms: int) -> None:
+    async def save() -> None:
+        store = await SqliteMarketDataStore.open(db)
+        p, q = Decimal("100.5"), Decimal(2)
+        kline = Kline(
+            Symbol("BTCUSDT"), Interval.MINUTE_1, open_ms, p, p, p, p, q, open_ms + 59_999, p * q, 3, q, p * q
+        )
+        await store.save_klines([kline], now_ms=NOW_MS)
+        await store.aclose()
+
+    asyncio.run(save())
+
+
+def test_freshness_comes_from_the_store_when_one_exists(harness: Harness, tmp_path: Path) -> None:
+    db = tmp_path / "market.sqlite3"
+    _store_candle(db, NOW_MS - 1_260_000)  # closed 20 minutes ago
+
+    result = harness.run("health", "--json", environ={"BINANCE_GATEWAY_DB": str(db)})
+
+    candle = _signal(_document(result.stdout), "candle_age:BTCUSDT")
+    assert result.exit_code == 2
+    assert candle["status"] == "down"
+    assert candle["value"] == 1200.001
+    assert candle["message"].startswith("newest candle of BTCUSDT is 1200 s old")
+
+
+def test_a_health_check_never_creates_a_database(harness: Harness, tmp_path: Path) -> None:
+    db = tmp_path / "absent.sqlite3"
+
+    result = harness.run("health", "--json", environ={"BINANCE_GATEWAY_DB": str(db)})
+
+    assert result.exit_code == 0
+    assert not db.exists()
+    assert not any(s["name"].startswith("candle_age") for s in _document(result.stdout)["signals"])
+
+
+def test_store_freshness_can_be_switched_off(harness: Harness, tmp_path: Path) -> None:
+    db = tmp_path / "market.sqlite3"
+    _store_candle(db, NOW_MS - 1_260_000)
+
+    result = harness.run(
+        "health",
+        "--json",
+        environ={"BINANCE_GATEWAY_DB": str(db), "BINANCE_GATEWAY_HEALTH_STORE_FRESHNESS": "false"},
+    )
+
+    assert result.exit_code == 0
+    assert not any(s["name"].startswith("candle_age") for s in _document(result.stdout)["signals"])
