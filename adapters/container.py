@@ -41,7 +41,7 @@ from adapters.settings import health_thresholds
 from adapters.storage import is_postgres_url, market_data_store_resource
 from adapters.telemetry import TelemetrySettings, configure_logging, telemetry_resource
 from application import AccountService, MarketDataService, SnapshotService
-from application.data_quality import DataQualityMetrics
+from application.data_quality import DataQualityMetrics, ObservedMarketData
 from application.freshness import DeferredFreshness, NewestFreshness, StoredDataFreshness
 from application.health import HealthMonitor
 from domain import parse_symbols
@@ -150,16 +150,22 @@ class Container(containers.DeclarativeContainer):
     market_data = providers.Selector(config.adapter, fake=fake_exchange, binance=binance_exchange)
     account = providers.Selector(config.adapter, fake=fake_exchange, binance=binance_exchange)
 
-    market_data_service = providers.Factory(MarketDataService, market=market_data, clock=clock)
+    # Data-quality figures of this process: every price and candle the services fetch passes through
+    # ``observed_market`` and updates the freshness gauges the health check also reads.
+    data_quality = providers.Singleton(DataQualityMetrics, clock=clock, meter_provider=meter_provider)
+    observed_market = providers.Factory(ObservedMarketData, market=market_data, quality=data_quality)
+
+    market_data_service = providers.Factory(MarketDataService, market=observed_market, clock=clock)
     account_service = providers.Factory(AccountService, account=account)
     # The market-data store named by ``config.db`` (a file: SQLite; a postgresql:// URL: PostgreSQL), a
     # Resource: opened and migrated on first use, closed by shutdown_resources(). Async: ``await`` it.
     market_data_store = providers.Resource(market_data_store_resource, db=config.db)
     # store: wired by the storage layer (SnapshotService takes an optional ``store``).
-    snapshot_service = providers.Factory(SnapshotService, market=market_data, account=account, clock=clock)
+    snapshot_service = providers.Factory(
+        SnapshotService, market=observed_market, account=account, clock=clock
+    )
 
-    # Health: data-quality figures of this process, alert sinks, and the monitor behind ``health``.
-    data_quality = providers.Singleton(DataQualityMetrics, clock=clock, meter_provider=meter_provider)
+    # Health: alert sinks, and the monitor behind ``health``.
     alert_sink = providers.Singleton(_alert_sink, config.alerts, config.telemetry.service_name)
     # The exchange adapter's own figures (an ``ExchangeStatusPort``); without them the monitor leaves out
     # error rate and weight usage and takes ban and clock offset from its probes.

@@ -14,6 +14,7 @@ from adapters.alerts import FanOutAlertSink, LoggingAlertSink, WebhookAlertSink
 from adapters.container import Container
 from adapters.settings import load_config
 from adapters.telemetry import TelemetryHandle
+from domain import Symbol
 
 
 def _container(environ: dict[str, str]) -> Container:
@@ -67,3 +68,14 @@ def test_alerts_go_to_the_log_and_to_the_webhook_only_when_one_is_configured() -
     assert isinstance(with_hook, FanOutAlertSink)
     assert [type(s) for s in with_hook.sinks] == [LoggingAlertSink, WebhookAlertSink]
     assert with_hook.sinks[1].target == "https://hooks.example.com"  # type: ignore[attr-defined]
+
+
+async def test_prices_fetched_by_the_services_feed_the_freshness_figures() -> None:
+    container = _container({})
+    btc = Symbol("BTCUSDT")
+
+    quotes = await container.market_data_service().fetch_quotes([btc])
+
+    (fresh,) = await container.data_quality().data_freshness()
+    assert fresh.symbol == btc
+    assert fresh.newest_price_ms == quotes[0].as_of_ms
