@@ -16,6 +16,7 @@ __all__ = [
     "AVG_PRICE",
     "EXCHANGE_INFO",
     "KLINES",
+    "MAX_BATCH",
     "PING",
     "TIME",
     "SymbolPlan",
@@ -37,6 +38,8 @@ _TICKER_24HR_TIERS = ((20, 2), (100, 40))  # up to n symbols -> weight; beyond t
 _TICKER_24HR_MAX = 80
 _DEPTH_TIERS = ((100, 5), (500, 25), (1000, 50))
 _DEPTH_MAX = 250
+#: The most symbols one ``symbols=[..]`` call carries (the documented cap of ``GET /api/v3/ticker``).
+MAX_BATCH = 100
 
 
 def ticker_price_weight(count: int | None) -> int:
@@ -75,24 +78,27 @@ class SymbolPlan:
 
 
 def plan_symbols(
-    symbols: Sequence[str], weight_of: Callable[[int | None], int], band_sizes: Sequence[int] = ()
+    symbols: Sequence[str],
+    weight_of: Callable[[int | None], int],
+    band_sizes: Sequence[int] = (),
+    max_batch: int = MAX_BATCH,
 ) -> SymbolPlan:
-    """The plan with the least total weight, then the fewest calls; ``all`` only when strictly cheaper.
+    """The plan with the least total weight, then the fewest calls; ``all`` when nothing weighs less.
 
-    ``band_sizes`` are batch sizes worth trying besides one call for everything (for ``ticker/24hr``, 20:
-    five calls of 20 symbols weigh 10, one call of 100 weighs 40).
+    ``band_sizes`` are batch sizes worth trying besides the largest batches (for ``ticker/24hr``, 20: five
+    calls of 20 symbols weigh 10, one call of 100 weighs 40). No batch holds more than ``max_batch`` symbols,
+    which keeps the query string short; beyond that, asking for every symbol is usually the cheapest.
     """
     count = len(symbols)
     if count == 1:
         return SymbolPlan("single", ((symbols[0],),), weight_of(1))
-    candidates = [SymbolPlan("batches", (tuple(symbols),), weight_of(count))]
-    for size in band_sizes:
-        if 0 < size < count:
-            batches = tuple(tuple(symbols[i : i + size]) for i in range(0, count, size))
-            total = sum(weight_of(len(batch)) for batch in batches)
-            candidates.append(SymbolPlan("batches", batches, total))
+    candidates = []
+    for size in {*band_sizes, max_batch}:
+        size = min(size, max_batch, count)  # noqa: PLW2901 - clamp the candidate size
+        batches = tuple(tuple(symbols[i : i + size]) for i in range(0, count, size))
+        candidates.append(SymbolPlan("batches", batches, sum(weight_of(len(batch)) for batch in batches)))
     best = min(candidates, key=lambda plan: (plan.weight, plan.calls))
-    everything = weight_of(None)
-    if everything < best.weight:
-        return SymbolPlan("all", (), everything)
+    everything = SymbolPlan("all", (), weight_of(None))
+    if everything.weight < best.weight or (everything.weight == best.weight and best.calls > 1):
+        return everything
     return best
