@@ -9,15 +9,17 @@ Provider names other modules rely on: ``config``, ``clock``, ``fake_exchange``, 
 ``market_data_service``, ``account_service``, ``snapshot_service``, ``telemetry`` (a Resource: the
 OpenTelemetry SDK set-up; override it with ``adapters.telemetry.testing.in_memory_telemetry()`` in tests),
 ``log_filters``, ``logging_handler``, ``data_quality``, ``alert_sink``, ``exchange_status``,
-``health_monitor``, ``market_data_store`` (the ``MarketDataStore`` that ``config.db`` names);
+``health_monitor``, ``market_data_store`` (the ``MarketDataStore`` that ``config.db`` names, opened on
+first use);
 for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_lifetime``,
 ``binance_clock_sync``, ``binance_limiter``, ``binance_retry``, ``binance_telemetry``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +49,26 @@ from application.health import HealthMonitor
 from domain import parse_symbols
 from ports import AlertSink, Clock, ExchangeStatusPort, FreshnessSource
 
-__all__ = ["Container"]
+__all__ = ["Container", "OnFirstUse", "start_resources"]
+
+
+class OnFirstUse(providers.Resource):  # type: ignore[type-arg]
+    """A Resource that ``start_resources`` leaves alone: opened when first asked for, closed at shutdown."""
+
+
+def start_resources(container: containers.Container) -> Awaitable[Any] | None:
+    """Start every Resource of ``container`` except the ``OnFirstUse`` ones (``init_resources`` starts all).
+
+    Returns an awaitable when some resource is asynchronous. ``shutdown_resources()`` closes whatever was
+    started, by this or by first use.
+    """
+    pending = [
+        started
+        for provider in container.traverse(types=[providers.Resource])
+        if not isinstance(provider, OnFirstUse)
+        and inspect.isawaitable(started := provider.init())
+    ]
+    return asyncio.gather(*pending) if pending else None
 
 
 def _telemetry_settings(values: Mapping[str, Any]) -> TelemetrySettings:
@@ -155,14 +176,17 @@ class Container(containers.DeclarativeContainer):
     data_quality = providers.Singleton(DataQualityMetrics, clock=clock, meter_provider=meter_provider)
     observed_market = providers.Factory(ObservedMarketData, market=market_data, quality=data_quality)
 
-    market_data_service = providers.Factory(MarketDataService, market=observed_market, clock=clock)
-    account_service = providers.Factory(AccountService, account=account)
+    market_data_service = providers.Factory(
+        MarketDataService, market=observed_market, clock=clock, tracer_provider=tracer_provider
+    )
+    account_service = providers.Factory(AccountService, account=account, tracer_provider=tracer_provider)
     # The market-data store named by ``config.db`` (a file: SQLite; a postgresql:// URL: PostgreSQL), a
     # Resource: opened and migrated on first use, closed by shutdown_resources(). Async: ``await`` it.
-    market_data_store = providers.Resource(market_data_store_resource, db=config.db)
+    # ``OnFirstUse``: ``start_resources`` leaves it closed, so commands that store nothing never open it.
+    market_data_store = OnFirstUse(market_data_store_resource, db=config.db)
     # store: wired by the storage layer (SnapshotService takes an optional ``store``).
     snapshot_service = providers.Factory(
-        SnapshotService, market=observed_market, account=account, clock=clock
+        SnapshotService, market=observed_market, account=account, clock=clock, tracer_provider=tracer_provider
     )
 
     # Health: alert sinks, and the monitor behind ``health``.

@@ -11,19 +11,18 @@ from ports import AccountPort
 
 __all__ = ["AccountService"]
 
-_tracer = trace.get_tracer(__name__)
-
 
 class AccountService:
     """Validated account information from an ``AccountPort``.
 
     Raises what the port raises (``ConfigurationError`` without credentials, ``AuthenticationError``
     when the exchange rejects them, transport errors) and ``DataValidationError`` for a negative balance
-    or commission rate.
+    or commission rate. Spans are named ``AccountService.<method>``.
     """
 
-    def __init__(self, account: AccountPort) -> None:
+    def __init__(self, account: AccountPort, *, tracer_provider: trace.TracerProvider | None = None) -> None:
         self._account = account
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     @property
     def has_credentials(self) -> bool:
@@ -31,7 +30,7 @@ class AccountService:
 
     async def get_account_info(self, *, omit_zero_balances: bool = False) -> AccountInfo:
         """Account type, permissions, commission rates and balances, validated."""
-        with _tracer.start_as_current_span("AccountService.get_account_info"):
+        with self._tracer.start_as_current_span("AccountService.get_account_info"):
             info = await self._account.get_account_info(omit_zero_balances=omit_zero_balances)
         rates = info.commission_rates
         problems = [

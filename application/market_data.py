@@ -42,8 +42,6 @@ from ports import MAX_KLINE_LIMIT, Clock, MarketDataPort
 
 __all__ = ["MarketDataService"]
 
-_tracer = trace.get_tracer(__name__)
-
 SymbolsArg = Iterable[str | Symbol]
 _Item = TypeVar("_Item", PriceQuote, Ticker24h, BookTicker)
 
@@ -54,31 +52,38 @@ class MarketDataService:
     Every method raises what the port raises (see ``ports.market_data``), ``InvalidInputError`` for
     arguments it refuses before calling the port, and ``DataValidationError`` (listing the violations)
     when the exchange's answer breaks a domain rule. ``clock`` decides "now" for time checks; ``policy``
-    holds the tolerances.
+    holds the tolerances. Spans are named ``MarketDataService.<method>``; ``tracer_provider`` defaults to
+    the global one.
     """
 
     def __init__(
-        self, market: MarketDataPort, clock: Clock, policy: ValidationPolicy = DEFAULT_POLICY
+        self,
+        market: MarketDataPort,
+        clock: Clock,
+        policy: ValidationPolicy = DEFAULT_POLICY,
+        *,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._market = market
         self._clock = clock
         self._policy = policy
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     async def measure_clock_offset(self) -> ClockOffset:
         """Server time and the RTT-compensated offset of the local clock from it."""
-        with _tracer.start_as_current_span("MarketDataService.measure_clock_offset"):
+        with self._tracer.start_as_current_span("MarketDataService.measure_clock_offset"):
             return await measure_clock_offset(self._market, self._clock)
 
     async def fetch_exchange_info(self, symbols: SymbolsArg | None = None) -> ExchangeInfo:
         """Rate limits and the trading rules of ``symbols`` (``None``: every listed symbol)."""
         wanted = None if symbols is None else parse_symbols(symbols)
-        with _tracer.start_as_current_span("MarketDataService.fetch_exchange_info"):
+        with self._tracer.start_as_current_span("MarketDataService.fetch_exchange_info"):
             return await self._market.get_exchange_info(wanted)
 
     async def fetch_quotes(self, symbols: SymbolsArg) -> list[PriceQuote]:
         """The latest price of each symbol, in one port call, in request order."""
         wanted = _non_empty(symbols)
-        with _tracer.start_as_current_span("MarketDataService.fetch_quotes") as span:
+        with self._tracer.start_as_current_span("MarketDataService.fetch_quotes") as span:
             span.set_attribute("symbols.count", len(wanted))
             quotes = _in_request_order(wanted, await self._market.get_symbol_tickers(wanted), "price")
             now_ms = self._clock.now_ms()
@@ -99,7 +104,7 @@ class MarketDataService:
     async def fetch_tickers_24h(self, symbols: SymbolsArg) -> list[Ticker24h]:
         """Rolling 24-hour statistics of each symbol, validated, in request order."""
         wanted = _non_empty(symbols)
-        with _tracer.start_as_current_span("MarketDataService.fetch_tickers_24h") as span:
+        with self._tracer.start_as_current_span("MarketDataService.fetch_tickers_24h") as span:
             span.set_attribute("symbols.count", len(wanted))
             tickers = _in_request_order(wanted, await self._market.get_tickers_24h(wanted), "24h ticker")
             now_ms = self._clock.now_ms()
@@ -116,7 +121,7 @@ class MarketDataService:
     async def fetch_book_tickers(self, symbols: SymbolsArg) -> list[BookTicker]:
         """Best bid and ask of each symbol, validated, in request order."""
         wanted = _non_empty(symbols)
-        with _tracer.start_as_current_span("MarketDataService.fetch_book_tickers") as span:
+        with self._tracer.start_as_current_span("MarketDataService.fetch_book_tickers") as span:
             span.set_attribute("symbols.count", len(wanted))
             books = _in_request_order(wanted, await self._market.get_book_tickers(wanted), "book ticker")
             now_ms = self._clock.now_ms()
@@ -138,7 +143,7 @@ class MarketDataService:
         if not 1 <= count <= MAX_KLINE_LIMIT:
             msg = f"the number of candles must be 1 to {MAX_KLINE_LIMIT}, not {count}"
             raise InvalidInputError(msg)
-        with _tracer.start_as_current_span("MarketDataService.fetch_recent_klines"):
+        with self._tracer.start_as_current_span("MarketDataService.fetch_recent_klines"):
             klines = await self._market.get_kline_data(sym, ivl, limit=count)
             raise_if_invalid(f"{sym} {ivl.value} klines", self._kline_problems(klines, sym, ivl, None, None))
             return klines
@@ -154,7 +159,7 @@ class MarketDataService:
         """
         cursor = start_ms
         while cursor <= end_ms:
-            with _tracer.start_as_current_span("MarketDataService.iter_kline_pages") as span:
+            with self._tracer.start_as_current_span("MarketDataService.iter_kline_pages") as span:
                 span.set_attribute("kline.start_ms", cursor)
                 page = await self._market.get_kline_data(
                     symbol, interval, start_ms=cursor, end_ms=end_ms, limit=MAX_KLINE_LIMIT
@@ -183,7 +188,7 @@ class MarketDataService:
         sym, ivl = _symbol(symbol), Interval.parse(interval)
         now_ms = self._clock.now_ms()
         span_range = resolve_range(start, end, days, now_ms=now_ms)
-        with _tracer.start_as_current_span("MarketDataService.fetch_historical_klines") as span:
+        with self._tracer.start_as_current_span("MarketDataService.fetch_historical_klines") as span:
             span.set_attributes({"symbol": str(sym), "kline.interval": ivl.value})
             klines: list[Kline] = []
             async for page in self.iter_kline_pages(sym, ivl, span_range.start_ms, span_range.end_ms):

@@ -29,8 +29,6 @@ from ports import MAX_KLINE_LIMIT, AccountPort, Clock, MarketDataPort
 
 __all__ = ["DEFAULT_KLINE_COUNT", "Snapshot", "SnapshotService", "SnapshotStore"]
 
-_tracer = trace.get_tracer(__name__)
-
 DEFAULT_KLINE_COUNT = 60
 
 
@@ -69,6 +67,7 @@ class SnapshotService:
 
     Raises the first error of any call (the others are cancelled): see ``ports.market_data`` and
     ``ports.account``. Data that breaks domain rules does not raise; it is listed in ``Snapshot.report``.
+    The span is ``SnapshotService.take``.
     """
 
     def __init__(
@@ -79,12 +78,14 @@ class SnapshotService:
         *,
         policy: ValidationPolicy = DEFAULT_POLICY,
         store: SnapshotStore | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self._market = market
         self._account = account
         self._clock = clock
         self._policy = policy
         self._store = store
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     async def take(
         self,
@@ -102,7 +103,7 @@ class SnapshotService:
         if not 1 <= kline_count <= MAX_KLINE_LIMIT:
             msg = f"the number of candles must be 1 to {MAX_KLINE_LIMIT}, not {kline_count}"
             raise InvalidInputError(msg)
-        with _tracer.start_as_current_span("SnapshotService.take") as span:
+        with self._tracer.start_as_current_span("SnapshotService.take") as span:
             span.set_attributes({"symbols.count": len(wanted), "kline.interval": ivl.value})
             # Measured alone, before the burst, so that concurrent calls do not inflate the round trip.
             clock = await measure_clock_offset(self._market, self._clock)

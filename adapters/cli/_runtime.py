@@ -22,7 +22,7 @@ import attrs
 import click
 import typer
 
-from adapters.container import Container
+from adapters.container import Container, start_resources
 from domain import GatewayError
 
 __all__ = ["CliLaunch", "CliState", "command", "fail", "guard"]
@@ -60,12 +60,15 @@ class CliState:
         return bool(self.config["log_level"] == "DEBUG")
 
     def run(self, work: Callable[[Container], Awaitable[_T]]) -> _T:
-        """Run ``work`` in a fresh event loop between the container's resource start-up and shutdown."""
+        """Run ``work`` in a fresh event loop between the container's resource start-up and shutdown.
+
+        Resources marked ``OnFirstUse`` (the market-data store) open only if ``work`` asks for them.
+        """
         return asyncio.run(self._lifecycle(work))
 
     async def _lifecycle(self, work: Callable[[Container], Awaitable[_T]]) -> _T:
         try:
-            await _maybe_await(self.container.init_resources())
+            await _maybe_await(start_resources(self.container))
             return await work(self.container)
         finally:
             await _maybe_await(self.container.shutdown_resources())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -41,11 +42,12 @@ class Cli:
 
 
 @pytest.fixture
-def cli() -> Cli:
+def cli(tmp_path: Path) -> Cli:
     clock = FakeClock(NOW_MS)
     fake = FakeExchange(clock)
     container = Container()
     container.clock.override(clock)
     container.fake_exchange.override(fake)
     container.telemetry.override(providers.Object(in_memory_telemetry()))
-    return Cli(container, clock, fake)
+    # Commands that store what they fetch (snapshot) write here, never into the user's data folder.
+    return Cli(container, clock, fake, environ={"BINANCE_GATEWAY_DB": str(tmp_path / "gateway.sqlite3")})

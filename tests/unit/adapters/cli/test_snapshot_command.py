@@ -53,11 +53,19 @@ def test_problems_in_the_data_are_listed_and_do_not_fail_the_snapshot(cli: Cli) 
     )
 
     human = cli("--adapter", "fake", "snapshot", "BTCUSDT")
-    document = cli.json("snapshot", "BTCUSDT")
 
     assert human.exit_code == 0, human.output
     assert "1 problem, 0 gaps" in human.stdout
     assert "volume: -1 is negative" in human.stdout
+
+
+def test_problems_in_the_data_are_listed_in_the_json_report(cli: Cli) -> None:
+    cli.container.fake_exchange.override(
+        CorruptingMarket(cli.clock, klines=replace_kline(0, volume=Decimal(-1)))
+    )
+
+    document = cli.json("snapshot", "BTCUSDT")
+
     problem = document["snapshot"]["report"]["problems"][0]
     assert problem["reason"] == "negative_quantity"
     assert problem["label"].startswith("BTCUSDT 1m kline ")
