@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from dependency_injector import providers
 
 from adapters.clock import FakeClock
 from adapters.container import Container
 from adapters.memory import FakeExchange
 from adapters.settings import load_config
+from adapters.telemetry.testing import InMemoryTelemetry, in_memory_telemetry
 from ports import MarketDataPort
 
 #: 2026-01-15T12:34:56.789Z: mid-candle for every interval up to a day, so the newest candle is open.
@@ -21,10 +25,18 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def container(clock: FakeClock) -> Container:
+def telemetry() -> InMemoryTelemetry:
+    return in_memory_telemetry()
+
+
+@pytest.fixture
+def container(clock: FakeClock, telemetry: InMemoryTelemetry, tmp_path: Path) -> Container:
     built = Container()
-    built.config.from_dict(load_config({}, {"adapter": "fake"}, env_file=None))
+    # A service that stores what it fetches (the snapshot) writes here, never into the user's data folder.
+    cli_options = {"adapter": "fake", "db": str(tmp_path / "gateway.sqlite3")}
+    built.config.from_dict(load_config({}, cli_options, env_file=None))
     built.clock.override(clock)
+    built.telemetry.override(providers.Object(telemetry))
     return built
 
 
