@@ -17,7 +17,7 @@ from rich.console import Console
 from domain import Symbol, ms_to_datetime
 from domain.validators import ValidationReport
 
-__all__ = ["console", "decimal_text", "emit_json", "iso", "jsonable"]
+__all__ = ["console", "decimal_text", "emit_json", "iso", "jsonable", "milliseconds"]
 
 # Integer fields holding a moment (not a duration) in epoch ms; each also gets an ISO-8601 sibling.
 _MOMENT_NAMES = frozenset({"as_of_ms", "taken_at_ms", "start_ms", "end_ms", "banned_until_ms"})
@@ -36,6 +36,12 @@ def iso(value: int | datetime) -> str:
 def decimal_text(value: Decimal) -> str:
     """Fixed-point text, never scientific notation (``0.00000001``, not ``1E-8``)."""
     return format(value, "f")
+
+
+def milliseconds(value: float, *, signed: bool = False) -> str:
+    """``+12.3 ms``; a value that rounds to zero prints as ``0.0`` (never ``-0.0``)."""
+    rounded = round(value, 1) or 0.0
+    return f"{rounded:+.1f} ms" if signed else f"{rounded:.1f} ms"
 
 
 def _report(report: ValidationReport) -> dict[str, Any]:

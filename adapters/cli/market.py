@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapters.cli._output import console, decimal_text, emit_json, iso
+from adapters.cli._output import console, decimal_text, emit_json, iso, milliseconds
 from adapters.cli._runtime import command
 from domain import parse_symbols
 
@@ -29,8 +29,8 @@ def server_time(ctx: typer.Context) -> None:
         table = Table("", "value", title="Server time")
         table.add_row("server time", iso(reading.server_time_ms))
         table.add_row("local time", iso(reading.local_time_ms))
-        table.add_row("offset (server - local)", f"{reading.offset_ms:+.1f} ms")
-        table.add_row("round trip", f"{reading.rtt_ms:.1f} ms")
+        table.add_row("offset (server - local)", milliseconds(reading.offset_ms, signed=True))
+        table.add_row("round trip", milliseconds(reading.rtt_ms))
         console().print(table)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from adapters.cli._output import console, decimal_text, emit_json, iso
+from adapters.cli._output import console, decimal_text, emit_json, iso, milliseconds
 from adapters.cli._runtime import command
 from adapters.cli.account import account_tables
 from adapters.cli.market import SymbolsArgument
@@ -45,7 +45,8 @@ def _render(shot: Snapshot) -> None:
     out = console()
     clock = shot.clock
     out.print(f"server time {iso(clock.server_time_ms)}")
-    out.print(f"clock offset {clock.offset_ms:+.1f} ms (server - local), round trip {clock.rtt_ms:.1f} ms")
+    offset, rtt = milliseconds(clock.offset_ms, signed=True), milliseconds(clock.rtt_ms)
+    out.print(f"clock offset {offset} (server - local), round trip {rtt}")
     out.print(_pairs(shot))
     if shot.account is None:
         out.print("account: no credentials configured, skipped")
