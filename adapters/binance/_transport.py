@@ -81,6 +81,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 auto_decompress=False,  # httpx decodes by Content-Encoding
                 skip_auto_headers=("User-Agent",),
             )
+            # aiohttp resends an idempotent request once, unseen, when a reused connection drops. Every
+            # attempt must go through the limiter and the retry policy, so that layer is switched off (the
+            # flag has no public setter; aiohttp's own test client clears it the same way).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
