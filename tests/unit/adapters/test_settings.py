@@ -165,3 +165,11 @@ def test_secrets_are_passed_through_but_never_echoed_in_errors() -> None:
         _load(environ)
 
     assert secret not in str(caught.value)
+
+
+def test_an_unreadable_env_file_is_a_configuration_error(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"BINANCE_GATEWAY_ADAPTER=\xff\xfe\n")
+
+    with pytest.raises(ConfigurationError, match="cannot read"):
+        load_config({}, {}, env_file=env_file)
