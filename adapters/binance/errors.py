@@ -50,6 +50,7 @@ from domain.errors import (
     RateLimitError,
     RequestTimeoutError,
 )
+from domain.market import ms_to_datetime
 
 __all__ = [
     "AUTHENTICATION_CODES",
@@ -184,13 +185,15 @@ def error_from_response(
             until_ms = int(ban.group(1))
         else:
             until_ms = int(now_ms + 1000 * (wait_s if wait_s is not None else _DEFAULT_BAN_S))
+        when = ms_to_datetime(until_ms).strftime("%Y-%m-%d %H:%M:%S UTC")
         return IPBannedError(
-            f"the exchange has banned this IP for ignoring rate limits{said}",
+            f"the exchange has banned this IP until {when} for ignoring rate limits{said}",
             banned_until_ms=until_ms, retry_after=wait_s, code=code, http_status=status, endpoint=endpoint,
         )
     if status == _HTTP_TOO_MANY or code == -1003:  # noqa: PLR2004
+        wait = f"; retry after {wait_s:g} s" if wait_s is not None else ""
         return RateLimitError(
-            f"request rate limit exceeded{said}",
+            f"request rate limit exceeded{wait}{said}",
             retry_after=wait_s, code=code, http_status=status, endpoint=endpoint,
         )
     for matches, error_class, what in _RULES:

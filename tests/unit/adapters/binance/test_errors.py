@@ -93,6 +93,7 @@ def test_a_429_carries_its_retry_after() -> None:
     assert isinstance(error, RateLimitError)
     assert error.retry_after == 7.0
     assert error.retryable
+    assert "retry after 7 s" in str(error)
 
 
 def test_a_418_ends_after_its_retry_after() -> None:
@@ -110,6 +111,7 @@ def test_a_ban_end_in_the_message_wins() -> None:
     assert isinstance(error, IPBannedError)
     assert error.banned_until_ms == 1767229200000
     assert error.banned_until.isoformat() == "2026-01-01T01:00:00+00:00"
+    assert str(error).startswith("the exchange has banned this IP until 2026-01-01 01:00:00 UTC")
 
 
 def test_a_ban_without_any_end_lasts_the_shortest_ban() -> None:
