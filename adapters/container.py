@@ -10,7 +10,7 @@ Provider names other modules rely on: ``config``, ``clock``, ``fake_exchange``, 
 OpenTelemetry SDK set-up; override it with ``adapters.telemetry.testing.in_memory_telemetry()`` in tests),
 ``log_filters``, ``logging_handler``, ``data_quality``, ``alert_sink``, ``exchange_status``,
 ``health_monitor``, ``market_data_store`` (the ``MarketDataStore`` that ``config.db`` names, opened on
-first use);
+first use), ``backfill_service``, ``collector``, ``snapshot_store``;
 for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_lifetime``,
 ``binance_clock_sync``, ``binance_limiter``, ``binance_retry``, ``binance_telemetry``.
 """
@@ -43,9 +43,12 @@ from adapters.settings import health_thresholds
 from adapters.storage import is_postgres_url, market_data_store_resource
 from adapters.telemetry import TelemetrySettings, configure_logging, telemetry_resource
 from application import AccountService, MarketDataService, SnapshotService
+from application.backfill import BackfillService
+from application.collector import Collector
 from application.data_quality import DataQualityMetrics, ObservedMarketData
 from application.freshness import DeferredFreshness, NewestFreshness, StoredDataFreshness
 from application.health import HealthMonitor
+from application.snapshot_store import StoredSnapshots
 from domain import parse_symbols
 from ports import AlertSink, Clock, ExchangeStatusPort, FreshnessSource
 
@@ -176,17 +179,44 @@ class Container(containers.DeclarativeContainer):
     data_quality = providers.Singleton(DataQualityMetrics, clock=clock, meter_provider=meter_provider)
     observed_market = providers.Factory(ObservedMarketData, market=market_data, quality=data_quality)
 
-    market_data_service = providers.Factory(
-        MarketDataService, market=observed_market, clock=clock, tracer_provider=tracer_provider
-    )
-    account_service = providers.Factory(AccountService, account=account, tracer_provider=tracer_provider)
     # The market-data store named by ``config.db`` (a file: SQLite; a postgresql:// URL: PostgreSQL), a
     # Resource: opened and migrated on first use, closed by shutdown_resources(). Async: ``await`` it.
     # ``OnFirstUse``: ``start_resources`` leaves it closed, so commands that store nothing never open it.
     market_data_store = OnFirstUse(market_data_store_resource, db=config.db)
-    # store: wired by the storage layer (SnapshotService takes an optional ``store``).
+    market_data_service = providers.Factory(
+        MarketDataService,
+        market=observed_market,
+        clock=clock,
+        tracer_provider=tracer_provider,
+        store=market_data_store.provider,  # opened on the first ``load_klines_frame``
+    )
+    account_service = providers.Factory(AccountService, account=account, tracer_provider=tracer_provider)
+    # Backfill and collection write into the store, so building them opens it: ``await`` them. Backfill
+    # reads history, so it takes the exchange directly; the collector reports to ``data_quality`` itself.
+    backfill_service = providers.Factory(
+        BackfillService,
+        market=market_data,
+        store=market_data_store,
+        clock=clock,
+        tracer_provider=tracer_provider,
+    )
+    collector = providers.Factory(
+        Collector,
+        market=market_data,
+        store=market_data_store,
+        clock=clock,
+        quality=data_quality,
+        tracer_provider=tracer_provider,
+    )
+    # Every snapshot is saved; ``snapshot_store`` opens the store on the first save and keeps the outcome.
+    snapshot_store = providers.Singleton(StoredSnapshots, store=market_data_store.provider)
     snapshot_service = providers.Factory(
-        SnapshotService, market=observed_market, account=account, clock=clock, tracer_provider=tracer_provider
+        SnapshotService,
+        market=observed_market,
+        account=account,
+        clock=clock,
+        store=snapshot_store,
+        tracer_provider=tracer_provider,
     )
 
     # Health: alert sinks, and the monitor behind ``health``.

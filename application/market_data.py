@@ -12,10 +12,12 @@ from opentelemetry import trace
 from application._time_range import Moment, resolve_range
 from application.clock_sync import ClockOffset, measure_clock_offset
 from application.frames import klines_to_frame
+from application.stored_frames import StoredKlines, StoreSource
 from application.validation import KlineRanges, raise_if_invalid, validate_market_data
 from domain import (
     Balance,
     BookTicker,
+    ConfigurationError,
     ExchangeInfo,
     Interval,
     InvalidInputError,
@@ -63,10 +65,12 @@ class MarketDataService:
         policy: ValidationPolicy = DEFAULT_POLICY,
         *,
         tracer_provider: trace.TracerProvider | None = None,
+        store: StoreSource | None = None,
     ) -> None:
         self._market = market
         self._clock = clock
         self._policy = policy
+        self._stored = StoredKlines(store) if store is not None else None
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
     async def measure_clock_offset(self) -> ClockOffset:
@@ -220,6 +224,29 @@ class MarketDataService:
             sym, ivl, start, end, days=days, include_open=include_open
         )
         return klines_to_frame(klines, sym, ivl, as_float=as_float)
+
+    async def load_klines_frame(
+        self,
+        symbol: str | Symbol,
+        interval: str | Interval,
+        start: Moment | None = None,
+        end: Moment | None = None,
+        *,
+        as_float: bool = False,
+    ) -> pd.DataFrame:
+        """Stored candles of ``symbol`` opening from ``start`` to ``end`` (inclusive, open ends when
+        ``None``) as a DataFrame like ``fetch_historical_data``'s, read from the store in chunks; nothing is
+        fetched from the exchange. Raises ``ConfigurationError`` when the service was built without a store.
+        """
+        if self._stored is None:
+            msg = "this MarketDataService has no store; build it with store=... (the container does)"
+            raise ConfigurationError(msg)
+        sym, ivl = _symbol(symbol), Interval.parse(interval)
+        with self._tracer.start_as_current_span("MarketDataService.load_klines_frame") as span:
+            span.set_attributes({"symbol": str(sym), "kline.interval": ivl.value})
+            frame = await self._stored.frame(sym, ivl, start, end, as_float=as_float)
+            span.set_attribute("kline.count", len(frame))
+            return frame
 
     def validate_market_data(
         self,
