@@ -11,6 +11,9 @@ from typing import Annotated
 import typer
 
 from adapters.cli import account, health, klines, market, snapshot
+from adapters.cli import backfill as backfill_command
+from adapters.cli import collect as collect_command
+from adapters.cli import export as export_command
 from adapters.cli._logging import remove_logging
 from adapters.cli._runtime import CliLaunch, CliState, guard
 from adapters.container import Container
@@ -72,6 +75,9 @@ app.command("klines")(klines.klines)
 app.command("account")(account.account)
 app.command("snapshot")(snapshot.snapshot)
 app.command("health")(health.health)
+app.command("backfill")(backfill_command.backfill)
+app.command("collect")(collect_command.collect)
+app.command("export")(export_command.export)
 
 
 def main() -> None:

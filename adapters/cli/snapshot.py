@@ -9,6 +9,7 @@ from rich.table import Table
 
 from adapters.cli._output import console, decimal_text, emit_json, iso, milliseconds
 from adapters.cli._runtime import command
+from adapters.cli._saved import saved_line
 from adapters.cli.account import account_tables
 from adapters.cli.market import SymbolsArgument
 from application import DEFAULT_KLINE_COUNT, Snapshot
@@ -80,7 +81,10 @@ def snapshot(
         wanted = parse_symbols(symbols or state.config["symbols"])
         ivl = Interval.parse(interval)
         shot = state.run(lambda c: c.snapshot_service().take(wanted, ivl, candles))
+        saved = state.container.snapshot_store().last  # what the snapshot service stored, and where
         if state.json:
-            emit_json({"snapshot": shot, "prices": shot.prices})
+            emit_json({"snapshot": shot, "prices": shot.prices, "saved": saved})
         else:
             _render(shot)
+            if saved is not None:
+                console().print(saved_line(saved))
