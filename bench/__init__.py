@@ -1,1 +1,5 @@
-"""Benchmarks against other Binance clients; empty until the benchmarks land (`make bench` says so)."""
+"""Benchmarks on the loopback test exchange: ``python -m bench`` runs them all, ``python -m bench rest`` one.
+
+``_support`` holds what they share (the exchange as a subprocess, CPU per call, medians, markdown tables);
+each benchmark module has a ``main(argv)``. Figures go to docs/benchmarks.md, never into tests.
+"""

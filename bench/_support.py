@@ -4,7 +4,9 @@ The exchange runs as a subprocess (``python -m tests.loopback``), so its CPU is 
 A case's cost is ``time.process_time()`` (CPU of this process, all threads) over ``calls`` sequential calls,
 divided by ``calls``; after a warm-up, ``rounds`` such measurements are taken, interleaved across cases so
 that a drift of the machine touches every case alike, and reported as their median with min and max.
-Nothing is pinned to a core, and the garbage collector stays on (a client pays for its garbage too).
+Nothing is pinned to a core, and the garbage collector stays on (a client pays for its garbage too); the
+objects alive after set-up and warm-up are frozen (``gc.freeze``) so that the libraries of one client do not
+make every other client's full collections slower.
 """
 
 from __future__ import annotations
@@ -123,6 +125,10 @@ async def measure(
     for case in cases:
         for _ in range(warmup):
             await _invoke(case.call)
+    # What set-up left behind (every client, its imports, its caches) moves out of the collector's sight, so a
+    # full collection costs a client the same whichever other clients this run happens to have loaded.
+    gc.collect()
+    gc.freeze()
     for number in range(1, rounds + 1):
         for case in cases:
             if case.before_round is not None:
@@ -131,6 +137,7 @@ async def measure(
             case.samples.append(await _cpu_per_call(case.call, calls))
         if progress is not None:
             progress(f"round {number}/{rounds} done")
+    gc.unfreeze()
     return {case.key: summarize(case.samples) for case in cases}
 
 

@@ -427,6 +427,13 @@ def _ms(stats: Stats) -> str:
     return f"{stats.median * 1000:.3f} ({stats.min * 1000:.3f}-{stats.max * 1000:.3f})"
 
 
+def _chosen(subject: Subject, wanted: Sequence[str] | None) -> bool:
+    """Whether ``--clients`` picks ``subject`` (a ratio needs its baseline picked too)."""
+    if not wanted:
+        return True
+    return any(w.lower() in subject.name.lower() for w in wanted)
+
+
 def cpu_tables(subjects: Sequence[Subject], results: Mapping[tuple[str, str], Stats]) -> tuple[str, str]:
     """The medians table (ms of CPU per call, min-max) and the ratios table (against each row's baseline)."""
     operations = list(OPERATIONS)
@@ -464,15 +471,17 @@ async def cpu_benchmark(options: Any, key: Key, log: Callable[[str], None]) -> d
     ) as server:
         subjects, skipped = await build_subjects(server.base_url, key)
         try:
+            timed = [s for s in subjects if _chosen(s, options.clients)]
             cases = [
                 Case(subject.name, op, call, subject.before_round)
-                for subject in subjects
+                for subject in timed
                 for op, call in subject.calls.items()
+                if options.operations is None or op in options.operations
             ]
             extra_cases = [
                 Case(s.name, "fetch_tickers (24hr, 5 symbols)", s.extras["fetch_tickers"])
-                for s in subjects
-                if "fetch_tickers" in s.extras
+                for s in timed
+                if "fetch_tickers" in s.extras and options.operations is None
             ]
             count = len(cases) + len(extra_cases)
             log(f"timing {count} cases: {options.rounds} rounds of {options.calls} calls")
@@ -487,14 +496,13 @@ async def cpu_benchmark(options: Any, key: Key, log: Callable[[str], None]) -> d
         finally:
             for subject in subjects:
                 await subject.close()
-    medians, ratios = cpu_tables(subjects, results)
+    medians, ratios = cpu_tables(timed, results)
     extra = "\n".join(
         f"- {case.subject}, {case.operation}: {_ms(results[case.key])} ms" for case in extra_cases
     )
     return {
         "subjects": [
-            {"name": s.name, "transport": s.transport, "baseline": s.baseline, "note": s.note}
-            for s in subjects
+            {"name": s.name, "transport": s.transport, "baseline": s.baseline, "note": s.note} for s in timed
         ],
         "skipped": skipped,
         "results": [
@@ -644,7 +652,16 @@ async def limiter_benchmark(key: Key, windows: int, log: Callable[[str], None]) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = bench_parser("python -m bench rest", __doc__ or "", rounds=7, calls=200, warmup=50)
+    parser = bench_parser("python -m bench rest", __doc__ or "", rounds=15, calls=100, warmup=50)
+    parser.add_argument(
+        "--clients",
+        nargs="+",
+        metavar="TEXT",
+        help="time only the clients whose name contains one of these (e.g. 'raw httpx' adapter)",
+    )
+    parser.add_argument(
+        "--operations", nargs="+", choices=list(OPERATIONS), help="time only these operations"
+    )
     parser.add_argument("--skip-cpu", action="store_true", help="run only the limiter benchmark")
     parser.add_argument("--skip-limiter", action="store_true", help="run only the CPU benchmark")
     parser.add_argument(
