@@ -21,6 +21,7 @@ from domain import (
     ExchangeUnavailableError,
     Interval,
     InvalidInputError,
+    InvalidRequestError,
     InvalidSymbolError,
     IPBannedError,
     Kline,
@@ -357,3 +358,45 @@ async def test_one_series_is_repaired_at_the_time_the_caller_gives(
 
     assert (report.stored, report.complete) == (3_000, True)
     assert fake.calls["get_server_time"] == 0
+
+
+async def test_a_refused_request_stops_its_series_and_the_others_go_on(
+    fake: FakeExchange, store: SqliteMarketDataStore, clock: FakeClock
+) -> None:
+    refused = InvalidRequestError("Illegal characters found in parameter", code=-1100, http_status=400)
+    fake.script.fail_next(refused, method="get_kline_data")
+
+    report = await service(fake, store, clock, concurrency=1).run([BTC, ETH], [M1], SINCE_MS, UNTIL_MS)
+
+    btc, eth = report.series
+    assert [(g.kind, g.count, g.error_type) for g in btc.gaps] == [
+        (GapKind.FAILED, 3_000, "InvalidRequestError")
+    ]
+    assert btc.requests == 1
+    assert (eth.stored, eth.complete) == (3_000, True)
+    assert report.exit_code == 2
+
+
+async def test_a_window_the_exchange_answers_empty_is_reported_empty(
+    store: SqliteMarketDataStore, clock: FakeClock
+) -> None:
+    def drop_the_second_page(page: list[Kline]) -> list[Kline]:
+        return [] if page and page[0].open_time_ms == SINCE_MS + 1_000 * 60_000 else page
+
+    market = CorruptingMarket(clock, klines=drop_the_second_page)
+
+    report = await BackfillService(market, store, clock).run([BTC], [M1], SINCE_MS, UNTIL_MS)
+
+    (series,) = report.series
+    assert [(g.kind, g.start_ms, g.count) for g in series.gaps] == [
+        (GapKind.EMPTY, SINCE_MS + 1_000 * 60_000, 1_000)
+    ]
+    assert report.complete
+
+
+@pytest.mark.parametrize("settings", [{"concurrency": 0}, {"extra_passes": -1}, {"page_size": 1001}])
+def test_impossible_settings_are_refused(
+    fake: FakeExchange, store: SqliteMarketDataStore, clock: FakeClock, settings: dict[str, int]
+) -> None:
+    with pytest.raises(ValueError, match="bad backfill settings"):
+        BackfillService(fake, store, clock, **settings)  # type: ignore[arg-type]
