@@ -434,9 +434,10 @@ def _chosen(subject: Subject, wanted: Sequence[str] | None) -> bool:
     return any(w.lower() in subject.name.lower() for w in wanted)
 
 
-def cpu_tables(subjects: Sequence[Subject], results: Mapping[tuple[str, str], Stats]) -> tuple[str, str]:
+def cpu_tables(
+    subjects: Sequence[Subject], results: Mapping[tuple[str, str], Stats], operations: Sequence[str]
+) -> tuple[str, str]:
     """The medians table (ms of CPU per call, min-max) and the ratios table (against each row's baseline)."""
-    operations = list(OPERATIONS)
     medians = render_table(
         ["client", *[OPERATIONS[op] for op in operations]],
         [
@@ -451,7 +452,11 @@ def cpu_tables(subjects: Sequence[Subject], results: Mapping[tuple[str, str], St
         cells = []
         for op in operations:
             mine, base = results.get((subject.name, op)), results.get((subject.baseline, op))
-            cells.append(f"{mine.median / base.median:.2f}x" if mine and base else "-")
+            if mine is None or base is None:
+                cells.append("-")
+                continue
+            extra = (mine.median - base.median) * 1000
+            cells.append(f"{mine.median / base.median:.2f}x ({extra:+.3f} ms)")
         ratio_rows.append([subject.name, subject.baseline, *cells])
     ratios = render_table(["client", "against", *[OPERATIONS[op] for op in operations]], ratio_rows)
     return medians, ratios
@@ -496,7 +501,7 @@ async def cpu_benchmark(options: Any, key: Key, log: Callable[[str], None]) -> d
         finally:
             for subject in subjects:
                 await subject.close()
-    medians, ratios = cpu_tables(timed, results)
+    medians, ratios = cpu_tables(timed, results, options.operations or list(OPERATIONS))
     extra = "\n".join(
         f"- {case.subject}, {case.operation}: {_ms(results[case.key])} ms" for case in extra_cases
     )
@@ -699,8 +704,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print(cpu["tables"]["medians"] + "\n")
         print(
-            "Ratios of medians (the adapter against raw httpx on its own transport; others against raw "
-            "httpx on httpcore)\n"
+            "Ratios of medians, and the difference in ms (the adapter against raw httpx on its own "
+            "transport; the other clients against raw httpx on httpcore)\n"
         )
         print(cpu["tables"]["ratios"] + "\n")
         if cpu["tables"]["extra"]:
