@@ -9,7 +9,7 @@ where the series stands. A candle delivered once is never delivered again (overl
 
 A REST failure leaves the series where it was: the candle is fetched again at the next event after
 ``retry_after_s``, and closed candles arriving meanwhile are held back (they come with that fetch), so
-the delivered series never has a hole. ``resume_after`` seeds a series from storage, so a restart also
+the delivered series never has a hole. ``advance_to`` seeds a series from storage, so a restart also
 repairs what closed while the process was stopped.
 """
 
@@ -62,9 +62,14 @@ class KlineGapRepair:
         self.duplicates = 0
         self.failures = 0
 
-    def resume_after(self, symbol: Symbol, interval: Interval, open_time_ms: int) -> None:
-        """The candle opening at ``open_time_ms`` is already held (stored): the series continues after it."""
-        self._next[(symbol, interval)] = interval.next_open_ms(open_time_ms)
+    def advance_to(self, symbol: Symbol, interval: Interval, next_open_ms: int) -> None:
+        """Candles opening before ``next_open_ms`` are held elsewhere (stored): deliver from there on.
+
+        Only ever moves a series forward; a series not started yet starts there.
+        """
+        key = (symbol, interval)
+        current = self._next.get(key)
+        self._next[key] = next_open_ms if current is None else max(current, next_open_ms)
 
     def next_open_ms(self, symbol: Symbol, interval: Interval) -> int | None:
         """The open time of the next closed candle the series expects, if it has started."""

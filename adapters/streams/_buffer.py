@@ -2,13 +2,15 @@
 
 Policy when the consumer falls behind (more than ``capacity`` events waiting):
 
-- *latest-wins* events (book tickers, tickers, open-candle updates) are coalesced: while an update of the
-  same stream still waits, a newer one replaces it in place and the replaced one is counted as shed;
-- *lossless* events (trades, closed candles, connection events) are always queued; the reader that put a
-  trade waits for ``room`` before reading more, so the socket, not memory, absorbs the backlog.
+- *latest-wins* events (book tickers, tickers, open-candle updates) are coalesced: each stream keeps one
+  waiting slot, and a newer update replaces the one in it (the replaced one is counted as shed); they
+  never hold up the reader;
+- *lossless* events (trades, closed candles, connection events) are always queued; once more than
+  ``capacity`` of them wait, the reader waits for ``room`` before reading more, so the socket, not memory,
+  absorbs the backlog (and the exchange may drop a connection that stays stuck for a minute).
 
-So the buffer holds at most ``capacity`` events, plus one per latest-wins stream, plus one per connection
-for the message being put when the limit was reached.
+So the buffer holds at most ``capacity`` events, plus one slot per latest-wins stream, plus one event per
+connection for the message read when the limit was reached.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class EventBuffer:
         self.delivered = 0
         self._queue: deque[Any] = deque()
         self._pending: dict[str, _Pending] = {}
+        self._slots = 0  # latest-wins slots in the queue, replaceable or not
         self._getter: asyncio.Future[None] | None = None
         self._room: asyncio.Future[None] | None = None
         self._closed = False
@@ -55,11 +58,12 @@ class EventBuffer:
 
     @property
     def over(self) -> bool:
-        """More than ``capacity`` events wait: readers of lossless events should await ``room``."""
-        return len(self._queue) > self.capacity
+        """More than ``capacity`` events wait besides the latest-wins slots: readers should await ``room``."""
+        return len(self._queue) - self._slots > self.capacity
 
     def put(self, event: StreamEvent, key: str | None = None) -> None:
-        """Queue a lossless event. ``key``: its stream, so a later latest-wins update queues behind it."""
+        """Queue a lossless event. ``key``: its stream, so a later latest-wins update queues behind it
+        (the stream's waiting slot, ahead of this event, can no longer be replaced)."""
         if key is not None and self._pending:
             self._pending.pop(key, None)
         self._queue.append(event)
@@ -68,7 +72,7 @@ class EventBuffer:
     def put_latest(self, event: StreamEvent, key: str, kind: str) -> None:
         """Queue a latest-wins update of stream ``key``; coalesced with a waiting one when over capacity."""
         queue = self._queue
-        if len(queue) < self.capacity:
+        if len(queue) - self._slots < self.capacity:
             queue.append(event)
         else:
             waiting = self._pending.get(key)
@@ -78,6 +82,7 @@ class EventBuffer:
                 return
             pending = _Pending(event, key, kind)
             self._pending[key] = pending
+            self._slots += 1
             queue.append(pending)
         self._wake()
 
@@ -90,7 +95,7 @@ class EventBuffer:
 
     async def room(self) -> None:
         """Return once no more than ``capacity`` events wait (or the buffer is closed)."""
-        while len(self._queue) > self.capacity and not self._closed:
+        while self.over and not self._closed:
             if self._room is None or self._room.done():
                 self._room = asyncio.get_running_loop().create_future()
             await asyncio.shield(self._room)
@@ -117,12 +122,13 @@ class EventBuffer:
             await self._getter
         item = queue.popleft()
         if item.__class__ is _Pending:
+            self._slots -= 1
             if self._pending.get(item.key) is item:
                 del self._pending[item.key]
             item = item.event
         self.delivered += 1
         room = self._room
-        if room is not None and len(queue) <= self.capacity and not room.done():
+        if room is not None and not room.done() and not self.over:
             room.set_result(None)
         event: StreamEvent = item
         return event

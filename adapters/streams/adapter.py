@@ -167,6 +167,7 @@ class _Group:
         while True:
             live = await self._connect(failures, reason, detail)
             self._go_live(live)
+            await self._catch_up_subscriptions(live)
             while True:
                 reason, detail = await self._serve(live)
                 if reason not in (DisconnectReason.LIFETIME, DisconnectReason.SERVER_SHUTDOWN):
@@ -303,10 +304,14 @@ class _Group:
             old.stop(reason, "replaced")
             with contextlib.suppress(BaseException):
                 await old.reader
-            missing = [name for name in self.routes if name not in new.streams]
-            if missing:
-                await new.subscribe(missing)
+            await self._catch_up_subscriptions(new)
         return new
+
+    async def _catch_up_subscriptions(self, link: StreamLink) -> None:
+        """Subscribe what was added while ``link`` was being opened."""
+        missing = [name for name in self.routes if name not in link.streams]
+        if missing:
+            await link.subscribe(missing)
 
     async def _open_standby(self, old: StreamLink) -> StreamLink | None:
         attempt = 0

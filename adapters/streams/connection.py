@@ -42,6 +42,7 @@ _HTTP_BANNED = 418
 _HTTP_FORBIDDEN = 403
 _HTTP_CLIENT_ERRORS = range(400, 500)
 _ABNORMAL_CLOSURE = 1006
+_CLOSED_BEFORE_REPLY = "the connection closed before the exchange answered"
 Deliver = Callable[["StreamLink", bytes], None]
 
 
@@ -126,11 +127,13 @@ class StreamLink:
         self._ws: aiohttp.ClientWebSocketResponse[Literal[False]] | None = None
         self._end: tuple[DisconnectReason, str] | None = None
         self._replies: dict[int, asyncio.Future[str | None]] = {}
+        self._requested: set[str] = set()
         self._next_id = 1
         self._next_send = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._seen = 0
         self._last_change = 0.0
+        self._due = 0.0
 
     @property
     def reader(self) -> asyncio.Task[tuple[DisconnectReason, str]]:
@@ -150,6 +153,8 @@ class StreamLink:
         """
         settings = self._settings
         url, rest = build_url(settings.url, self.streams, settings.max_url_length)
+        self.streams = [name for name in self.streams if name not in rest]
+        self._requested = set(self.streams)
         async with asyncio.timeout(settings.connect_timeout_s):
             self._ws = await self._session.ws_connect(
                 url,
@@ -166,21 +171,29 @@ class StreamLink:
         await self.subscribe(rest)
 
     async def subscribe(self, streams: Sequence[str]) -> None:
-        """Send ``SUBSCRIBE`` for ``streams`` in paced batches and wait for every acknowledgement."""
-        if not streams:
+        """Send ``SUBSCRIBE`` for ``streams`` in paced batches and wait for every acknowledgement.
+
+        Streams already subscribed or requested are skipped. Raises ``InvalidRequestError`` when the
+        exchange refuses one, ``NetworkError`` when the connection closes first.
+        """
+        wanted = [name for name in dict.fromkeys(streams) if name not in self._requested]
+        if not wanted:
             return
+        self._requested.update(wanted)
         batch = self._settings.subscribe_batch
         pending = [
-            await self._send_control("SUBSCRIBE", list(streams[start : start + batch]))
-            for start in range(0, len(streams), batch)
+            await self._send_control("SUBSCRIBE", wanted[start : start + batch])
+            for start in range(0, len(wanted), batch)
         ]
         for streams_in_batch, reply in pending:
             async with asyncio.timeout(self._settings.connect_timeout_s):
                 error = await reply
+            if error == _CLOSED_BEFORE_REPLY:
+                raise NetworkError(error, endpoint=_ENDPOINT)
             if error is not None:
                 msg = f"the exchange refused the subscription to {streams_in_batch[0]} and others: {error}"
                 raise InvalidRequestError(msg, endpoint=_ENDPOINT)
-        self.streams.extend(s for s in streams if s not in self.streams)
+            self.streams.extend(streams_in_batch)
 
     async def _send_control(
         self, method: str, params: list[str]
@@ -197,7 +210,7 @@ class StreamLink:
         self._next_id += 1
         reply: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._replies[request_id] = reply
-        await ws.send_bytes(orjson.dumps({"method": method, "params": params, "id": request_id}))
+        await ws.send_str(orjson.dumps({"method": method, "params": params, "id": request_id}).decode())
         return params, reply
 
     def reply(self, request_id: object, error: str | None) -> None:
@@ -257,7 +270,7 @@ class StreamLink:
             await ws.close()
         for reply in self._replies.values():
             if not reply.done():
-                reply.set_result("the connection closed before the exchange answered")
+                reply.set_result(_CLOSED_BEFORE_REPLY)
         self._replies.clear()
 
     def stop(self, reason: DisconnectReason, detail: str = "") -> None:
@@ -272,7 +285,11 @@ class StreamLink:
     def _arm_silence_timer(self) -> None:
         self._seen = self.messages
         self._last_change = time.monotonic()
+        self._schedule_check()
+
+    def _schedule_check(self) -> None:
         period = self._settings.silence_timeout_s / 4
+        self._due = time.monotonic() + period
         self._timer = asyncio.get_running_loop().call_later(period, self._check_silence)
 
     def _check_silence(self) -> None:
@@ -280,12 +297,15 @@ class StreamLink:
         if self.messages != self._seen:
             self._seen = self.messages
             self._last_change = now
+        elif now - self._due > self._settings.silence_timeout_s / 4:
+            # The event loop itself was held up (nothing could be read meanwhile): start a fresh window
+            # rather than blame the stream.
+            self._last_change = now
         elif now - self._last_change >= self._settings.silence_timeout_s:
             silent = now - self._last_change
             self.stop(DisconnectReason.SILENCE, f"no message for {silent:.1f} s")
             return
-        period = self._settings.silence_timeout_s / 4
-        self._timer = asyncio.get_running_loop().call_later(period, self._check_silence)
+        self._schedule_check()
 
     def _disarm_silence_timer(self) -> None:
         if self._timer is not None:
