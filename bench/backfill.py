@@ -106,7 +106,8 @@ async def _fetch_alone(base_url: str, since_ms: int, until_ms: int, concurrency:
         nonlocal fetched
         for start in starts:
             end = min(start + 999 * 60_000, until_ms - 1)
-            fetched += len(await adapter.get_kline_data(symbol, interval, start, end, limit=1000))
+            page = await adapter.get_kline_data(symbol, interval, start, end, limit=1000)
+            fetched += len(page)  # after the await: the other workers add to it meanwhile
 
     gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
