@@ -1,7 +1,11 @@
 """The application layer: use cases over the ports (no adapter, transport or framework imports)."""
 
 from application.account import AccountService
+from application.backfill import BackfillService
+from application.backfill_report import BackfillProgress, BackfillReport, GapKind, ReportedGap, SeriesReport
 from application.clock_sync import ClockOffset, measure_clock_offset
+from application.collector import Collector
+from application.collector_stats import CollectorStats
 from application.frames import DECIMAL_COLUMNS, KLINE_COLUMNS, klines_to_frame
 from application.market_data import MarketDataService
 from application.snapshot import DEFAULT_KLINE_COUNT, Snapshot, SnapshotService, SnapshotStore
@@ -12,8 +16,16 @@ __all__ = [
     "DEFAULT_KLINE_COUNT",
     "KLINE_COLUMNS",
     "AccountService",
+    "BackfillProgress",
+    "BackfillReport",
+    "BackfillService",
     "ClockOffset",
+    "Collector",
+    "CollectorStats",
+    "GapKind",
     "MarketDataService",
+    "ReportedGap",
+    "SeriesReport",
     "Snapshot",
     "SnapshotService",
     "SnapshotStore",
