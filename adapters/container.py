@@ -10,7 +10,9 @@ Provider names other modules rely on: ``config``, ``clock``, ``fake_exchange``, 
 OpenTelemetry SDK set-up; override it with ``adapters.telemetry.testing.in_memory_telemetry()`` in tests),
 ``log_filters``, ``logging_handler``, ``data_quality``, ``alert_sink``, ``exchange_status``,
 ``health_monitor``, ``market_data_store`` (the ``MarketDataStore`` that ``config.db`` names, opened on
-first use), ``backfill_service``, ``collector``, ``snapshot_store``;
+first use), ``backfill_service``, ``collector``, ``snapshot_store``, ``market_stream`` (the selected
+``MarketStreamPort``, a new one per use), ``market_stream_service``, ``stream_feed`` (the collector's
+streaming feed factory), ``stream_settings``, ``binance_stream``, ``fake_stream``;
 for the Binance adapter ``binance_settings``, ``binance_http``, ``binance_http_lifetime``,
 ``binance_clock_sync``, ``binance_limiter``, ``binance_retry``, ``binance_telemetry``.
 """
@@ -39,8 +41,10 @@ from adapters.binance import (
 from adapters.binance.secrets import redacting_filter
 from adapters.clock import SystemClock
 from adapters.memory import FakeExchange
+from adapters.memory.streams import FakeMarketStream
 from adapters.settings import health_thresholds
 from adapters.storage import is_postgres_url, market_data_store_resource
+from adapters.streams import BinanceStreamAdapter, StreamSettings, StreamTelemetry
 from adapters.telemetry import TelemetrySettings, configure_logging, telemetry_resource
 from application import AccountService, MarketDataService, SnapshotService
 from application.backfill import BackfillService
@@ -49,6 +53,8 @@ from application.data_quality import DataQualityMetrics, ObservedMarketData
 from application.freshness import DeferredFreshness, NewestFreshness, StoredDataFreshness
 from application.health import HealthMonitor
 from application.snapshot_store import StoredSnapshots
+from application.stream_feed import streaming_feed
+from application.streaming import MarketStreamService
 from domain import parse_symbols
 from ports import AlertSink, Clock, ExchangeStatusPort, FreshnessSource
 
@@ -72,6 +78,11 @@ def start_resources(container: containers.Container) -> Awaitable[Any] | None:
         and inspect.isawaitable(started := provider.init())
     ]
     return asyncio.gather(*pending) if pending else None
+
+
+def _stream_settings(binance: BinanceSettings, streams: Mapping[str, Any]) -> StreamSettings:
+    """The stream adapter's settings; its URL was checked against the environment with the REST one."""
+    return StreamSettings.from_mapping(streams, url=binance.stream_url, ca_bundle=binance.ca_bundle)
 
 
 def _telemetry_settings(values: Mapping[str, Any]) -> TelemetrySettings:
@@ -207,6 +218,33 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         quality=data_quality,
         tracer_provider=tracer_provider,
+    )
+    # Streams: the WebSocket adapter (binance) or the fake exchange's stream (fake), a new one for each
+    # command that streams (the service closes it). Each connection's state goes to ``data_quality``, which
+    # the health monitor reads as its stream signal. ``stream_feed(symbols=, intervals=)`` is the feed
+    # factory that makes ``collect`` stream, with REST polling as its fallback.
+    stream_settings = providers.Singleton(_stream_settings, binance=binance_settings, streams=config.streams)
+    binance_stream = providers.Factory(
+        BinanceStreamAdapter,
+        settings=stream_settings,
+        clock=clock,
+        telemetry=providers.Factory(
+            StreamTelemetry, tracer_provider=tracer_provider, meter_provider=meter_provider
+        ),
+        on_state=data_quality.provided.set_stream_state,
+    )
+    fake_stream = providers.Factory(FakeMarketStream, clock=clock, seed=config.fake.seed.as_int())
+    market_stream = providers.Selector(config.adapter, fake=fake_stream, binance=binance_stream)
+    market_stream_service = providers.Factory(
+        MarketStreamService,
+        stream=market_stream,
+        market=market_data,
+        clock=clock,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+    )
+    stream_feed = providers.Factory(
+        streaming_feed, service=market_stream_service, market=market_data, tracer_provider=tracer_provider
     )
     # Every snapshot is saved; ``snapshot_store`` opens the store on the first save and keeps the outcome.
     snapshot_store = providers.Singleton(StoredSnapshots, store=market_data_store.provider)

@@ -35,6 +35,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _T = TypeVar("_T")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+_MAX_STREAMS_PER_CONNECTION = 1024
 
 
 def default_db_path() -> str:
@@ -243,6 +244,22 @@ def _alerts(source: _Source) -> dict[str, Any]:
     }
 
 
+def _streams(source: _Source) -> dict[str, Any]:
+    # The stream host is BINANCE_STREAM_URL, in the binance section, checked with the other URLs.
+    enabled = source.text("BINANCE_GATEWAY_STREAMS")
+    per_connection = source.integer("BINANCE_STREAM_MAX_PER_CONNECTION", 1024, minimum=1)
+    if per_connection > _MAX_STREAMS_PER_CONNECTION:
+        msg = f"BINANCE_STREAM_MAX_PER_CONNECTION must be at most 1024, not {per_connection}"
+        raise ConfigurationError(msg)
+    return {
+        "enabled": True if enabled is None else _boolean("BINANCE_GATEWAY_STREAMS", enabled),
+        "silence_timeout_s": source.seconds("BINANCE_STREAM_SILENCE_SECONDS", 30.0),
+        "reconnect_max_s": source.seconds("BINANCE_STREAM_RECONNECT_MAX_SECONDS", 30.0),
+        "buffer_size": source.integer("BINANCE_STREAM_BUFFER", 10_000, minimum=1),
+        "max_streams_per_connection": per_connection,
+    }
+
+
 def load_config(
     environ: Mapping[str, str],
     cli_overrides: Mapping[str, Any] | None = None,
@@ -268,4 +285,5 @@ def load_config(
         "telemetry": _telemetry(source),
         "health": _health(source),
         "alerts": _alerts(source),
+        "streams": _streams(source),
     }

@@ -22,9 +22,13 @@ from collections.abc import Callable, Sequence
 
 from opentelemetry import trace
 
+from application.cadence import Cadence
+from application.collector import FeedFactory
 from application.feed import FeedSink, MarketFeed
+from application.rest_poller import RestPoller, Sleep
 from application.streaming import MarketStreamService
 from domain import (
+    DEFAULT_SYMBOLS,
     ConnectionState,
     GatewayError,
     Interval,
@@ -37,9 +41,11 @@ from domain import (
     StreamReconnecting,
     StreamTopic,
     Symbol,
+    parse_symbols,
 )
+from ports import MarketDataPort
 
-__all__ = ["StreamFeed"]
+__all__ = ["StreamFeed", "streaming_feed"]
 
 _log = logging.getLogger("binance_gateway.collect")
 
@@ -118,17 +124,18 @@ class StreamFeed(MarketFeed):
         return [*topics, *StreamTopic.mini_tickers(self._symbols)]
 
     async def _consume(self, sink: FeedSink) -> None:
-        async for event in self._service.events(self._topics()):
-            if isinstance(event, KlineEvent):
-                if event.is_closed:
-                    now = max(self._now(), event.event_time_ms)
-                    await sink.on_klines(
-                        event.symbol, event.interval, [event.kline], now_ms=now, since_ms=None
-                    )
-            elif isinstance(event, MiniTickerEvent):
-                self._prices[event.symbol] = event.as_quote()
-            elif isinstance(event, StreamConnected | StreamDisconnected | StreamReconnecting):
-                await self._on_connection(event)
+        async for batch in self._service.batches(self._topics()):
+            closed = [e for e in batch if isinstance(e, KlineEvent) and e.is_closed]
+            if closed:  # one series: a candle, or a repaired run and the candle that revealed it
+                first, last = closed[0], closed[-1]
+                now = max(self._now(), last.event_time_ms)
+                klines = [event.kline for event in closed]
+                await sink.on_klines(first.symbol, first.interval, klines, now_ms=now, since_ms=None)
+            for event in batch:
+                if isinstance(event, MiniTickerEvent):
+                    self._prices[event.symbol] = event.as_quote()
+                elif isinstance(event, StreamConnected | StreamDisconnected | StreamReconnecting):
+                    await self._on_connection(event)
 
     async def _flush_every(self, sink: FeedSink) -> None:
         while True:
@@ -191,3 +198,37 @@ class StreamFeed(MarketFeed):
         self._fallback_stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def streaming_feed(
+    service: MarketStreamService,
+    market: MarketDataPort,
+    symbols: Sequence[str | Symbol] = DEFAULT_SYMBOLS,
+    intervals: Sequence[str | Interval] = (Interval.MINUTE_1,),
+    *,
+    fallback_after_s: float = 5.0,
+    sleep: Sleep = asyncio.sleep,
+    tracer_provider: trace.TracerProvider | None = None,
+) -> FeedFactory:
+    """The ``Collector``'s feed factory for streaming: a ``StreamFeed`` with the ``RestPoller`` as fallback.
+
+    Give the same ``symbols`` and ``intervals`` as the collector.
+    """
+    wanted = parse_symbols(symbols)
+    periods = tuple(dict.fromkeys(Interval.parse(i) for i in intervals))
+
+    def build(cadence: Cadence, now_ms: Callable[[], int]) -> MarketFeed:
+        poller = RestPoller(
+            market, wanted, periods, cadence, now_ms, sleep=sleep, tracer_provider=tracer_provider
+        )
+        return StreamFeed(
+            service,
+            wanted,
+            periods,
+            now_ms,
+            fallback=poller,
+            fallback_after_s=fallback_after_s,
+            tracer_provider=tracer_provider,
+        )
+
+    return build

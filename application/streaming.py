@@ -165,14 +165,22 @@ class MarketStreamService:
 
     async def events(self, topics: Iterable[StreamTopic]) -> AsyncIterator[StreamEvent]:
         """Subscribe ``topics`` and yield every event, missed candles included, until the stream closes."""
-        await self._stream.subscribe(topics)
         repair = self.repair
+        await self._stream.subscribe(topics)
         async for event in self._stream.events():
             if event.__class__ is not KlineEvent:  # the common case, without a coroutine per event
                 yield event
                 continue
             for item in await repair.process(event):
                 yield item
+
+    async def batches(self, topics: Iterable[StreamTopic]) -> AsyncIterator[list[StreamEvent]]:
+        """Like ``events``, one list per event received: the candles fetched for it, then the event itself
+        (an empty list for a repeat), so a consumer can store a repaired run in one go."""
+        repair = self.repair
+        await self._stream.subscribe(topics)
+        async for event in self._stream.events():
+            yield [event] if event.__class__ is not KlineEvent else await repair.process(event)
 
     def stats(self) -> StreamStats:
         return self._stream.stats()

@@ -14,6 +14,7 @@ from adapters.cli import account, health, klines, market, snapshot
 from adapters.cli import backfill as backfill_command
 from adapters.cli import collect as collect_command
 from adapters.cli import export as export_command
+from adapters.cli import watch as watch_command
 from adapters.cli._logging import remove_logging
 from adapters.cli._runtime import CliLaunch, CliState, guard
 from adapters.container import Container
@@ -78,6 +79,7 @@ app.command("health")(health.health)
 app.command("backfill")(backfill_command.backfill)
 app.command("collect")(collect_command.collect)
 app.command("export")(export_command.export)
+app.command("watch")(watch_command.watch)
 
 
 def main() -> None:

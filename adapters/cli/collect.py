@@ -3,6 +3,9 @@
 SIGINT (Ctrl-C) and SIGTERM stop it cleanly: the requests under way finish, what they brought is stored, and
 a summary is printed (exit status 0). ``--duration`` stops it after that many seconds. Running it again
 continues where it stopped, repairing the candles that closed in between.
+
+Candles and prices come from the WebSocket streams, with REST polling while the streams are down;
+``--rest`` (or ``BINANCE_GATEWAY_STREAMS=false``) polls over REST only.
 """
 
 from __future__ import annotations
@@ -40,6 +43,12 @@ DurationOption = Annotated[
     float | None, typer.Option(help="Stop after this many seconds (default: run until Ctrl-C or SIGTERM).")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON summary at the end.")]
+RestFlag = Annotated[
+    bool,
+    typer.Option(
+        "--rest", help="Poll over REST only, without the WebSocket streams (BINANCE_GATEWAY_STREAMS=false)."
+    ),
+]
 
 
 @contextlib.contextmanager
@@ -82,6 +91,7 @@ def collect(
     interval: IntervalsOption = None,
     duration: DurationOption = None,
     json_output: JsonFlag = False,
+    rest: RestFlag = False,
 ) -> None:
     """Keep prices and candles of the pairs current in the store until Ctrl-C, SIGTERM or --duration."""
     with command(ctx) as state:
@@ -95,7 +105,11 @@ def collect(
         what = f"{len(wanted)} pairs x {', '.join(i.value for i in intervals)}"
 
         async def work(container: Container) -> tuple[CollectorStats, int, str]:
-            collector = await container.collector(symbols=wanted, intervals=intervals)  # type: ignore[misc]
+            streaming = not rest and state.config["streams"]["enabled"]
+            feed = container.stream_feed(symbols=wanted, intervals=intervals) if streaming else None
+            collector = await container.collector(  # type: ignore[misc]
+                symbols=wanted, intervals=intervals, feed=feed
+            )
             store = await container.market_data_store()
             with _stop_on_signals(collector.stop):
                 reporter = asyncio.ensure_future(

@@ -7,15 +7,16 @@ connection attempts per 5 minutes, 5 inbound messages a second); tests shorten t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
 from adapters._net import is_loopback, parse_endpoint_url
 from domain import ConfigurationError
 
-__all__ = ["MAX_STREAMS_PER_CONNECTION", "StreamSettings"]
+__all__ = ["ENV_NAMES", "MAX_STREAMS_PER_CONNECTION", "StreamSettings"]
 
 #: Binance's limit of streams on one connection.
 MAX_STREAMS_PER_CONNECTION = 1024
@@ -40,10 +41,33 @@ def _check_url(_instance: object, _attribute: object, value: str) -> None:
         raise ConfigurationError(msg)
 
 
+#: The environment variables behind the settings a user may set (the rest are for tests and tuning).
+ENV_NAMES = {
+    "silence_timeout_s": "BINANCE_STREAM_SILENCE_SECONDS",
+    "reconnect_max_s": "BINANCE_STREAM_RECONNECT_MAX_SECONDS",
+    "buffer_size": "BINANCE_STREAM_BUFFER",
+    "max_streams_per_connection": "BINANCE_STREAM_MAX_PER_CONNECTION",
+}
+
+
+def _name(attribute: attrs.Attribute[Any]) -> str:
+    return ENV_NAMES.get(attribute.name, f"stream setting {attribute.name}")
+
+
 def _positive(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not value > 0 or value == float("inf"):
-        msg = f"stream setting {attribute.name} must be a positive number, not {value!r}"
+        msg = f"{_name(attribute)} must be a positive number, not {value!r}"
         raise ConfigurationError(msg)
+
+
+def _between(low: float, high: float = float("inf")) -> Callable[[object, attrs.Attribute[Any], float], None]:
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        if not low <= value <= high:
+            bound = f"at least {low:g}" if high == float("inf") else f"from {low:g} to {high:g}"
+            msg = f"{_name(attribute)} must be {bound}, not {value!r}"
+            raise ConfigurationError(msg)
+
+    return check
 
 
 def _normalise_url(value: str) -> str:
@@ -55,7 +79,7 @@ def _normalise_url(value: str) -> str:
 
 @attrs.frozen(kw_only=True)
 class StreamSettings:
-    """Validated settings; ``from_mapping`` reads the configuration's ``binance`` and ``streams`` sections.
+    """Validated settings; ``from_mapping`` reads the ``streams`` section of the configuration.
 
     - ``silence_timeout_s``: no message for this long means a dead stream; reconnect.
     - ``lifetime_s``: the exchange closes a connection this old (24 h); each is replaced after
@@ -72,27 +96,25 @@ class StreamSettings:
     )
     silence_timeout_s: float = attrs.field(default=30.0, validator=_positive)
     lifetime_s: float = attrs.field(default=_DAY_S, validator=_positive)
-    rollover_margin_s: float = attrs.field(default=1800.0, validator=attrs.validators.ge(0.0))
-    rollover_jitter_s: float = attrs.field(default=900.0, validator=attrs.validators.ge(0.0))
-    reconnect_base_s: float = attrs.field(default=0.5, validator=attrs.validators.ge(0.0))
-    reconnect_max_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0.0))
-    stable_after_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0.0))
-    max_connect_attempts: int = attrs.field(default=300, validator=attrs.validators.ge(1))
+    rollover_margin_s: float = attrs.field(default=1800.0, validator=_between(0.0))
+    rollover_jitter_s: float = attrs.field(default=900.0, validator=_between(0.0))
+    reconnect_base_s: float = attrs.field(default=0.5, validator=_between(0.0))
+    reconnect_max_s: float = attrs.field(default=30.0, validator=_between(0.0))
+    stable_after_s: float = attrs.field(default=30.0, validator=_between(0.0))
+    max_connect_attempts: int = attrs.field(default=300, validator=_between(1))
     attempt_window_s: float = attrs.field(default=300.0, validator=_positive)
     max_streams_per_connection: int = attrs.field(
         default=MAX_STREAMS_PER_CONNECTION,
-        validator=[attrs.validators.ge(1), attrs.validators.le(MAX_STREAMS_PER_CONNECTION)],
+        validator=_between(1, MAX_STREAMS_PER_CONNECTION),
     )
-    buffer_size: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
-    control_rate: float = attrs.field(
-        default=4.0, validator=[_positive, attrs.validators.le(_MAX_CONTROL_RATE)]
-    )
-    subscribe_batch: int = attrs.field(default=100, validator=attrs.validators.ge(1))
-    max_url_length: int = attrs.field(default=4000, validator=attrs.validators.ge(64))
+    buffer_size: int = attrs.field(default=10_000, validator=_between(1))
+    control_rate: float = attrs.field(default=4.0, validator=[_positive, _between(0.0, _MAX_CONTROL_RATE)])
+    subscribe_batch: int = attrs.field(default=100, validator=_between(1))
+    max_url_length: int = attrs.field(default=4000, validator=_between(64))
     handover_timeout_s: float = attrs.field(default=10.0, validator=_positive)
     connect_timeout_s: float = attrs.field(default=10.0, validator=_positive)
     close_timeout_s: float = attrs.field(default=2.0, validator=_positive)
-    lag_sample_every: int = attrs.field(default=16, validator=attrs.validators.ge(1))
+    lag_sample_every: int = attrs.field(default=16, validator=_between(1))
     ca_bundle: Path | None = None
 
     def __attrs_post_init__(self) -> None:
@@ -108,12 +130,10 @@ class StreamSettings:
         return is_loopback(parse_endpoint_url(self.url).host)
 
     @classmethod
-    def from_mapping(cls, binance: Mapping[str, object], streams: Mapping[str, object]) -> StreamSettings:
-        """From the ``binance`` section (``stream_url``, ``ca_bundle``) and the ``streams`` section."""
-        values = {key: value for key, value in streams.items() if value is not None}
-        ca_bundle = binance.get("ca_bundle")
-        return cls(
-            url=str(binance.get("stream_url") or "wss://stream.testnet.binance.vision"),
-            ca_bundle=Path(str(ca_bundle)) if ca_bundle else None,
-            **values,  # type: ignore[arg-type]
-        )
+    def from_mapping(
+        cls, streams: Mapping[str, object], *, url: str, ca_bundle: Path | None = None
+    ) -> StreamSettings:
+        """From the ``streams`` configuration section (``enabled`` is the collector's, not ours) and the
+        stream URL, already checked against the chosen environment by the Binance settings."""
+        values = {key: value for key, value in streams.items() if value is not None and key != "enabled"}
+        return cls(url=url, ca_bundle=ca_bundle, **values)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.loopback.server import LoopbackExchange
+from tests.loopback.streams import StreamHub
 
 
 def _parse_date_ms(text: str) -> int:
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-record", action="store_true", help="do not keep the request log (benchmarks)")
     parser.add_argument(
+        "--streams",
+        action="store_true",
+        help="also serve the WebSocket market streams at /stream, in real time",
+    )
+    parser.add_argument(
         "--prewarm",
         action="append",
         nargs=3,
@@ -71,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def serve(options: argparse.Namespace) -> None:
+    hub = StreamHub() if options.streams else None
     exchange = LoopbackExchange(
+        route_modules=(hub.register,) if hub is not None else (),
         seed=options.seed,
         weight_limit=options.weight_limit,
         weight_interval=options.weight_interval,
@@ -95,6 +103,8 @@ async def serve(options: argparse.Namespace) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with exchange:
+        if hub is not None:
+            hub.start_pump()
         sys.stdout.write(exchange.base_url + "\n")
         sys.stdout.flush()
         await stop.wait()

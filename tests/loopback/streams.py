@@ -6,6 +6,8 @@
         time.advance(1000)
         await hub.publish()      # every event of the elapsed server seconds, to every connection
 
+On the real clock, `hub.start_pump()` publishes as time passes (`python -m tests.loopback --streams` does).
+
 Streams (`?streams=a/b` and `SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS` control frames): `<s>@trade`,
 `<s>@aggTrade`, `<s>@kline_<i>`, `<s>@miniTicker`, `<s>@ticker`, `<s>@bookTicker`. Events are made from the
 exchange's own deterministic market, second by second of *server* time, so a closed candle on the stream is
@@ -91,6 +93,7 @@ class StreamHub:
         self._exchange: LoopbackExchange | None = None
         self._published_ms: int | None = None
         self._changed = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
 
     # ---------------------------------------------------------------- setup
 
@@ -379,6 +382,18 @@ class StreamHub:
                 "B": row[11],
             },
         }
+
+    def start_pump(self, period_s: float = 0.05) -> asyncio.Task[None]:
+        """Publish in real time: every `period_s`, the events of the server seconds that passed (for a
+        loopback exchange on the real clock, e.g. `python -m tests.loopback --streams`)."""
+
+        async def pump() -> None:
+            while True:
+                await self.publish()
+                await asyncio.sleep(period_s)
+
+        self._pump = asyncio.get_running_loop().create_task(pump(), name="stream pump")
+        return self._pump
 
     # ---------------------------------------------------------------- faults
 

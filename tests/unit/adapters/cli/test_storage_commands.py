@@ -165,7 +165,7 @@ def test_backfill_usage_errors_exit_2(cli: Cli, arguments: list[str], message: s
 
 
 def test_collect_stops_after_its_duration_with_everything_stored(cli: Cli) -> None:
-    document = cli.json("collect", "BTCUSDT", "ETHUSDT", "--duration", "0.2")
+    document = cli.json("collect", "BTCUSDT", "ETHUSDT", "--duration", "0.2", "--rest")
 
     assert document["db"] == str(db_path(cli))
     assert document["prices_stored"] == 2
