@@ -38,6 +38,7 @@ from domain import (
     InvalidInputError,
     Kline,
     PriceQuote,
+    SaveResult,
     Symbol,
     parse_symbols,
 )
@@ -179,7 +180,12 @@ class Collector(FeedSink):
 
     async def on_prices(self, quotes: Sequence[PriceQuote], *, now_ms: int) -> None:
         self.stats.price_polls += 1
-        await finish_even_if_cancelled(self._store.save_price_ticks(quotes, now_ms=now_ms))
+        await finish_even_if_cancelled(
+            self._store.save_price_ticks(quotes, now_ms=now_ms),
+            lambda _result: self._count_prices(quotes, now_ms),
+        )
+
+    def _count_prices(self, quotes: Sequence[PriceQuote], now_ms: int) -> None:
         valid: list[PriceQuote] = []
         for quote in quotes:
             stats = self.stats.symbols.get(quote.symbol)
@@ -214,10 +220,7 @@ class Collector(FeedSink):
         if since_ms is None and klines and klines[0].open_time_ms > state.next_open_ms:
             # A live candle past the next one expected: the ones between were missed.
             await self._repair(symbol, interval, state, stats, klines[0].open_time_ms - 1, now_ms)
-        await self._save(stats, klines, now_ms)
-        closed = [k for k in klines if k.close_time_ms < now_ms]
-        if closed:
-            state.next_open_ms = max(state.next_open_ms, interval.next_open_ms(closed[-1].open_time_ms))
+        await self._save(state, stats, klines, now_ms)
         if since_ms is not None and len(klines) >= MAX_KLINE_LIMIT and state.next_open_ms <= newest_closed:
             # A full page that did not reach the present: more than one page was missed.
             await self._repair(symbol, interval, state, stats, newest_closed, now_ms)
@@ -250,17 +253,26 @@ class Collector(FeedSink):
         end = min(_last_closed_open(interval, state.failed_since_ms), newest_closed)
         return end if state.next_open_ms <= end else None
 
-    async def _save(self, stats: SeriesStats, klines: Sequence[Kline], now_ms: int) -> None:
-        result = await finish_even_if_cancelled(self._store.save_klines(klines, now_ms=now_ms))
-        stats.candles_stored += result.stored
-        stats.count_rejected(result.rejected_by_reason)
-        self._record_rejected(result.rejected_by_reason, "kline")
+    async def _save(
+        self, state: _SeriesState, stats: SeriesStats, klines: Sequence[Kline], now_ms: int
+    ) -> None:
         closed = [k for k in klines if k.close_time_ms < now_ms]
-        if closed and result.stored + result.updated + result.duplicates:
-            newest = closed[-1].close_time_ms
-            stats.newest_candle_ms = max(stats.newest_candle_ms or newest, newest)
-            if self._quality is not None:
-                self._quality.observe_klines(closed)
+
+        def stored(result: SaveResult) -> None:
+            # Runs once the write has succeeded, even if the feed cancelled this call meanwhile.
+            stats.candles_stored += result.stored
+            stats.count_rejected(result.rejected_by_reason)
+            self._record_rejected(result.rejected_by_reason, "kline")
+            if closed:
+                interval = closed[-1].interval
+                state.next_open_ms = max(state.next_open_ms, interval.next_open_ms(closed[-1].open_time_ms))
+            if closed and result.stored + result.updated + result.duplicates:
+                newest = closed[-1].close_time_ms
+                stats.newest_candle_ms = max(stats.newest_candle_ms or newest, newest)
+                if self._quality is not None:
+                    self._quality.observe_klines(closed)
+
+        await finish_even_if_cancelled(self._store.save_klines(klines, now_ms=now_ms), stored)
 
     async def _repair(
         self,

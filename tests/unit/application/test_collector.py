@@ -313,3 +313,31 @@ async def test_the_cadence_follows_the_exchanges_limits(
     assert run.cadence.stretch == 1.0
     assert run.cadence.kline_every_ms == {M1: MINUTE_MS}
     assert WeightBudget.from_rate_limits([RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 6000)]) == WeightBudget()
+
+
+async def test_a_feed_that_cancels_a_delivery_mid_write_still_gets_it_stored_and_counted(
+    fake: FakeExchange, store: SqliteMarketDataStore, clock: FakeClock
+) -> None:
+    class Cancelling(MarketFeed):
+        """Like a stream feed shutting down: its consumer is cancelled while a delivery is being written."""
+
+        async def run(self, sink: FeedSink, stop: asyncio.Event) -> None:
+            quotes = await fake.get_symbol_tickers([BTC])
+            page = await fake.get_kline_data(BTC, M1, sink.resume_from(BTC, M1), limit=1000)
+            for delivery in (
+                sink.on_prices(quotes, now_ms=clock.now_ms()),
+                sink.on_klines(BTC, M1, page, now_ms=clock.now_ms(), since_ms=sink.resume_from(BTC, M1)),
+            ):
+                task = asyncio.ensure_future(delivery)
+                await asyncio.sleep(0)  # the write has started
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+
+    run = Collector(fake, store, clock, [BTC], [M1], feed=lambda _cadence, _now: Cancelling())
+
+    stats = await run.run()
+
+    assert stats.symbols[BTC].prices_stored == len(await store.load_price_ticks(BTC)) == 1
+    assert stats.series[(BTC, M1)].candles_stored == (await store.kline_coverage(BTC, M1)).count == 999
+    assert run.resume_from(BTC, M1) == M1.open_time_ms(NOW_MS)
