@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -138,24 +139,29 @@ def _series_fields(series: SeriesReport) -> dict[str, object]:
     return fields
 
 
-def _minute(ms: int) -> str:
-    return ms_to_datetime(ms).strftime("%Y-%m-%d %H:%M")
+def _moment(ms: int) -> str:
+    """``2025-01-01`` at midnight UTC, else ``2025-01-01 12:30``: short enough for an 80-column table."""
+    moment = ms_to_datetime(ms)
+    return moment.strftime("%Y-%m-%d" if moment.hour == moment.minute == 0 else "%Y-%m-%d %H:%M")
 
 
 def _render(out: Console, report: BackfillReport, location: str) -> None:
-    table = Table("series", "first", "last", "candles", "had", "stored", "empty", "failed", "rejected")
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in ("series", "since", "until"):
+        table.add_column(name, no_wrap=True)
+    for name in ("candles", "had", "stored", "missing"):
+        table.add_column(name, justify="right")
     for series in report.series:
         by_kind = {kind: sum(g.count for g in series.gaps if g.kind is kind) for kind in GapKind}
+        missing = ", ".join(f"{count:,} {kind.value}" for kind, count in by_kind.items() if count) or "0"
         table.add_row(
             f"{series.symbol} {series.interval.value}",
-            _minute(series.start_ms),
-            _minute(series.end_ms),
+            _moment(series.start_ms),
+            _moment(series.interval.next_open_ms(series.end_ms)),
             f"{series.expected:,}",
             f"{series.already_stored:,}",
             f"{series.stored:,}",
-            f"{by_kind[GapKind.EMPTY]:,}",
-            f"{by_kind[GapKind.FAILED]:,}",
-            f"{by_kind[GapKind.REJECTED]:,}",
+            missing,
         )
     out.print(table)
     gaps = [(series, gap) for series in report.series for gap in series.gaps]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -139,9 +140,10 @@ def _reasons(counts: dict[Reason, int]) -> str:
 
 def _render(out: Console, stats: CollectorStats, now_ms: int, location: str) -> None:
     fresh = {entry.symbol: entry for entry in stats.freshness(now_ms)}
-    table = Table(
-        "pair", "prices", "price age", "interval", "candles", "candle age", "gaps", "failed", "rejected"
-    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("pair", no_wrap=True)
+    for name in ("prices", "price age", "interval", "candles", "candle age", "gaps", "failed", "rejected"):
+        table.add_column(name, justify="left" if name in {"interval", "rejected"} else "right")
     for (symbol, interval), series in stats.series.items():
         prices = stats.symbols[symbol]
         rejected = dict(prices.rejected)
