@@ -544,16 +544,31 @@ class WireCounter:
     def __init__(self) -> None:
         self.current = 0
         self.peak = 0
+        self.changes: list[tuple[float, int]] = []  # (epoch ms, requests on the wire after the change)
 
     def reset(self) -> None:
         self.peak = self.current
+        self.changes.clear()
+
+    def _note(self, step: int) -> None:
+        self.current += step
+        self.peak = max(self.peak, self.current)
+        self.changes.append((time.time() * 1000, self.current))
 
     async def sent(self, _request: httpx.Request) -> None:
-        self.current += 1
-        self.peak = max(self.peak, self.current)
+        self._note(1)
 
     async def answered(self, _response: httpx.Response) -> None:
-        self.current -= 1
+        self._note(-1)
+
+    def on_wire_at(self, epoch_ms: float) -> int:
+        """Requests on the wire at ``epoch_ms`` (sent, not yet answered)."""
+        count = 0
+        for at, current in self.changes:
+            if at > epoch_ms:
+                break
+            count = current
+        return count
 
 
 async def _limiter_run(
@@ -595,7 +610,19 @@ async def _limiter_run(
     for entry in entries:
         window = int(entry["received_ms"]) // WINDOW_MS
         used[window] = used.get(window, 0) + int(entry["weight"])
-    shares = [used.get(window, 0) / LIMIT for window in range(first, first + windows)]
+    covered = range(first, first + windows)
+    shares = [used.get(window, 0) / LIMIT for window in covered]
+    last = {
+        window: max(
+            (
+                int(e["received_ms"]) - window * WINDOW_MS
+                for e in entries
+                if e["received_ms"] // WINDOW_MS == window
+            ),
+            default=0,
+        )
+        for window in covered
+    }
     return {
         "scenario": scenario.name,
         "windows": windows,
@@ -604,6 +631,10 @@ async def _limiter_run(
         "count_429": after["count_429"] - before["count_429"],
         "count_418": after["count_418"] - before["count_418"],
         "peak_in_flight": wire.peak,
+        # Answers that straddle a boundary are charged to the new window by the limiter (it cannot tell which
+        # window the exchange counted them in); the last admission shows whether the budget ran out early.
+        "on_wire_at_window_start": [wire.on_wire_at(window * WINDOW_MS) for window in covered],
+        "last_admitted_s": [last[window] / 1000 for window in covered],
         "requests": len(entries),
         "failures": [repr(failure)[:200] for failure in failures],
     }
@@ -633,6 +664,8 @@ async def limiter_benchmark(key: Key, windows: int, log: Callable[[str], None]) 
             " / ".join(f"{share:.1%}" for share in run["share_per_window"]),
             str(run["requests"]),
             str(run["peak_in_flight"]),
+            " / ".join(str(n) for n in run["on_wire_at_window_start"]),
+            " / ".join(f"{s:.2f} s" for s in run["last_admitted_s"]),
             str(run["count_429"]),
             str(run["count_418"]),
         ]
@@ -645,6 +678,8 @@ async def limiter_benchmark(key: Key, windows: int, log: Callable[[str], None]) 
             "share of budget",
             "requests",
             "peak on the wire",
+            "on the wire at window start",
+            "last request admitted",
             "429",
             "418",
         ],
