@@ -308,7 +308,10 @@ def _kline_range(start_ms: int | None, end_ms: int | None) -> list[tuple[str, st
 
 async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
     """Run ``calls`` concurrently; on the first failure cancel the rest and raise it."""
-    tasks = [asyncio.ensure_future(call) for call in calls]
+    pending = list(calls)
+    if len(pending) == 1:
+        return [await pending[0]]  # the usual case needs no task
+    tasks = [asyncio.ensure_future(call) for call in pending]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:

@@ -164,19 +164,12 @@ class BinanceHttpClient:
     async def _with_retries(
         self, path: str, params: Sequence[tuple[str, str]], weight: int, credentials: Credentials | None
     ) -> Any:
-        retries = 0
-        failure: BinanceAPIError | None = None
-        async for attempt in self._retry.retrying():
-            with attempt:
-                if failure is not None:
-                    retries += 1
-                    self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
-                try:
-                    return await self._attempt(path, params, weight, credentials, retries)
-                except BinanceAPIError as exc:
-                    failure = exc
-                    raise
-        raise AssertionError("unreachable: the retry policy re-raises the last failure")  # pragma: no cover
+        def retried(failure: BaseException) -> None:
+            self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
+
+        return await self._retry.call(
+            lambda retries: self._attempt(path, params, weight, credentials, retries), on_retry=retried
+        )
 
     def _query(self, params: Sequence[tuple[str, str]], credentials: Credentials | None) -> str:
         if credentials is None:
@@ -244,9 +237,7 @@ class BinanceHttpClient:
             raise
         self._limiter.release(permit, headers=response.headers)
         span.set_attribute("http.response.status_code", response.status_code)
-        busiest = self._limiter.busiest()
-        if busiest is not None:
-            span.set_attribute("binance.weight.used", busiest.used)
+        span.set_attribute("binance.weight.used", self._limiter.used_weight())
         status = response.status_code
         if httpx.codes.is_success(status):
             return loads(response.content, path)

@@ -118,6 +118,7 @@ class WeightLimiter:
         self._changed = asyncio.Event()
         self._in_flight_weight = 0
         self._in_flight_requests = 0
+        self._queued = 0  # callers inside acquire's queue: while there are any, newcomers queue too
         self._recent: collections.deque[tuple[float, int]] = collections.deque()
         self._paused_until_ms = 0.0
         self._banned_until_ms = 0
@@ -169,20 +170,29 @@ class WeightLimiter:
         """Reserve ``weight``, waiting (FIFO) until it fits; raises ``IPBannedError`` during a ban."""
         self._raise_if_banned(endpoint)
         started = self._now()
-        async with self._lock:
-            while True:
-                self._raise_if_banned(endpoint)
-                now = self._now()
-                delay_ms = self._blocked_for_ms(now, weight)
-                if delay_ms <= 0:
-                    break
-                await self._wait(delay_ms / 1000)
-            windows = tuple((key, bucket.window_id) for key, bucket in self._buckets.items())
-            self._in_flight_weight += weight
-            self._in_flight_requests += 1
-        waited = max(0.0, (now - started) / 1000)
-        self.total_wait_s += waited
-        return Permit(weight=weight, window_ids=windows, waited_s=waited)
+        if not self._queued and self._blocked_for_ms(started, weight) <= 0:
+            return self._reserve(weight, 0.0)  # nobody is queued and it fits: no need to queue
+        self._queued += 1
+        try:
+            async with self._lock:
+                while True:
+                    self._raise_if_banned(endpoint)
+                    now = self._now()
+                    delay_ms = self._blocked_for_ms(now, weight)
+                    if delay_ms <= 0:
+                        break
+                    await self._wait(delay_ms / 1000)
+                permit = self._reserve(weight, max(0.0, (now - started) / 1000))
+        finally:
+            self._queued -= 1
+        self.total_wait_s += permit.waited_s
+        return permit
+
+    def _reserve(self, weight: int, waited_s: float) -> Permit:
+        windows = tuple((key, bucket.window_id) for key, bucket in self._buckets.items())
+        self._in_flight_weight += weight
+        self._in_flight_requests += 1
+        return Permit(weight=weight, window_ids=windows, waited_s=waited_s)
 
     def _raise_if_banned(self, endpoint: str | None) -> None:
         until = self._banned_until_ms
@@ -299,6 +309,12 @@ class WeightLimiter:
         """The end of the current ban, or ``None`` when not banned."""
         until = self._banned_until_ms
         return until if until and until > self._now() else None
+
+    def used_weight(self) -> int:
+        """The highest request weight used in any current window (cheap: for a span attribute)."""
+        return max(
+            (b.used for b in self._buckets.values() if b.limit.rate_limit_type == _WEIGHT), default=0
+        )
 
     def usage(self) -> list[WeightUsage]:
         """Weight used in the current window of every request-weight limit (answered requests)."""

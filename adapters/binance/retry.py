@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import attrs
 from tenacity import (
@@ -37,6 +38,8 @@ from domain.errors import (
 )
 
 __all__ = ["RetryPolicy", "is_transient"]
+
+T = TypeVar("T")
 
 _RETRIED_CODES = frozenset({-1001, -1006, -1007})
 _NOT_RETRIED_CODES = frozenset({-1008, -1016})
@@ -116,3 +119,36 @@ class RetryPolicy:
             sleep=self.sleep,
             reraise=True,
         )
+
+    async def call(
+        self,
+        attempt: Callable[[int], Awaitable[T]],
+        *,
+        on_retry: Callable[[BaseException], None] = lambda _exc: None,
+        idempotent: bool = True,
+    ) -> T:
+        """``attempt(retries)`` until it succeeds or the policy gives up (re-raising the last failure).
+
+        The first attempt runs directly, so a call that succeeds at once costs nothing here; a failure is
+        handed to tenacity as its first attempt, and tenacity decides, waits and runs the others. The time
+        budget counts from that first failure. ``on_retry`` hears of each failure that is retried.
+        """
+        try:
+            return await attempt(0)
+        except Exception as exc:  # decided below; re-raised when not retried
+            first: Exception = exc
+            if not self.should_retry(exc, elapsed_s=0.0, idempotent=idempotent):
+                raise
+        failure = first
+        async for state in self.retrying(idempotent=idempotent):
+            with state:
+                retries = state.retry_state.attempt_number - 1
+                if retries == 0:
+                    raise first  # the attempt already made, replayed so tenacity counts it and waits
+                on_retry(failure)
+                try:
+                    return await attempt(retries)
+                except Exception as exc:
+                    failure = exc
+                    raise
+        raise AssertionError("unreachable: the retry policy re-raises the last failure")  # pragma: no cover

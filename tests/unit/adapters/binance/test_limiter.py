@@ -101,6 +101,24 @@ async def test_weight_in_flight_counts_before_any_answer() -> None:
     assert permit.waited_s > 0
 
 
+async def test_callers_are_served_first_come_first_served() -> None:
+    time = FakeTime()
+    limit = limiter(time)
+    await send(limit, 8)
+    order: list[str] = []
+
+    async def call(name: str, weight: int) -> None:
+        permit = await limit.acquire(weight)
+        order.append(name)
+        limit.release(permit)
+
+    heavy = asyncio.ensure_future(call("heavy", 5))  # must wait for the next window
+    await asyncio.sleep(0)
+    await asyncio.gather(heavy, call("light", 1))  # would fit now, but queues behind the heavy one
+
+    assert order == ["heavy", "light"]
+
+
 async def test_a_request_heavier_than_the_whole_limit_goes_alone_into_an_empty_window() -> None:
     time = FakeTime()
     limit = limiter(time)
