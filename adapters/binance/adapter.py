@@ -8,9 +8,8 @@ in request order. Every method is a span named after the port method (``MarketDa
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -18,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
 from adapters.binance import parsing, weights
+from adapters.binance._calls import gather_all, kline_limit, kline_range, symbol_count, unique
 from adapters.binance.client import BinanceHttpClient
 from adapters.binance.clock import ClockSync
 from adapters.binance.limiter import WeightLimiter
@@ -42,7 +42,7 @@ from domain import (
     Symbol,
     Ticker24h,
 )
-from ports import MAX_KLINE_LIMIT, AccountPort, ExchangeStatusPort, MarketDataPort
+from ports import AccountPort, ExchangeStatusPort, MarketDataPort
 
 __all__ = ["BinanceRestAdapter"]
 
@@ -52,10 +52,6 @@ _PRICE = "/api/v3/ticker/price"
 _BOOK = "/api/v3/ticker/bookTicker"
 _TICKER_24H = "/api/v3/ticker/24hr"
 _TICKER_BAND = 20
-
-
-def _unique(symbols: Iterable[Symbol]) -> list[Symbol]:
-    return list(dict.fromkeys(symbols))
 
 
 class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
@@ -120,22 +116,22 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
     ) -> list[T]:
         if symbols is None:
             return parse_list(await self._get(path, weight=weight_of(None)))
-        unique = _unique(symbols)
-        if not unique:
+        wanted = unique(symbols)
+        if not wanted:
             return []
-        plan = weights.plan_symbols([s.value for s in unique], weight_of, band_sizes)
+        plan = weights.plan_symbols([s.value for s in wanted], weight_of, band_sizes)
         if plan.form == "single":
-            items = [parse_one(await self._get(path, [("symbol", unique[0].value)], weight=weight_of(1)))]
+            items = [parse_one(await self._get(path, [("symbol", wanted[0].value)], weight=weight_of(1)))]
         elif plan.form == "all":
             items = parse_list(await self._get(path, weight=plan.weight))
         else:
-            pages = await _all(
+            pages = await gather_all(
                 self._get(path, [("symbols", symbols_param(batch))], weight=weight_of(len(batch)))
                 for batch in plan.batches
             )
             items = [item for page in pages for item in parse_list(page)]
         found = {key(item): item for item in items}
-        missing = [s for s in unique if s not in found]
+        missing = [s for s in wanted if s not in found]
         if missing and plan.form == "all":
             msg = f"the exchange does not list {missing[0]}"
             raise InvalidSymbolError(msg, code=-1121, endpoint=path)
@@ -159,17 +155,17 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             return server_time
 
     async def get_exchange_info(self, symbols: Sequence[Symbol] | None = None) -> ExchangeInfo:
-        with self._span("MarketDataPort.get_exchange_info", **_count(symbols)):
+        with self._span("MarketDataPort.get_exchange_info", **symbol_count(symbols)):
             params: list[tuple[str, str]] = []
             if symbols is not None:
-                unique = _unique(symbols)
-                if not unique:
+                wanted = unique(symbols)
+                if not wanted:
                     msg = "exchange information was asked for an empty list of symbols"
                     raise InvalidInputError(msg)
                 params = (
-                    [("symbol", unique[0].value)]
-                    if len(unique) == 1
-                    else [("symbols", symbols_param(s.value for s in unique))]
+                    [("symbol", wanted[0].value)]
+                    if len(wanted) == 1
+                    else [("symbols", symbols_param(s.value for s in wanted))]
                 )
             info = parsing.parse_exchange_info(
                 await self._get("/api/v3/exchangeInfo", params, weight=weights.EXCHANGE_INFO)
@@ -183,7 +179,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             return parsing.parse_price_quote(raw, self._now_ms())
 
     async def get_symbol_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[PriceQuote]:
-        with self._span("MarketDataPort.get_symbol_tickers", **_count(symbols)):
+        with self._span("MarketDataPort.get_symbol_tickers", **symbol_count(symbols)):
             return await self._many(
                 _PRICE,
                 symbols,
@@ -200,7 +196,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             return parsing.parse_ticker_24h(raw)
 
     async def get_tickers_24h(self, symbols: Sequence[Symbol] | None = None) -> list[Ticker24h]:
-        with self._span("MarketDataPort.get_tickers_24h", **_count(symbols)):
+        with self._span("MarketDataPort.get_tickers_24h", **symbol_count(symbols)):
             return await self._many(
                 _TICKER_24H,
                 symbols,
@@ -217,7 +213,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             return parsing.parse_book_ticker(raw, self._now_ms())
 
     async def get_book_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[BookTicker]:
-        with self._span("MarketDataPort.get_book_tickers", **_count(symbols)):
+        with self._span("MarketDataPort.get_book_tickers", **symbol_count(symbols)):
             return await self._many(
                 _BOOK,
                 symbols,
@@ -241,8 +237,8 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             "binance.limit": limit,
         }
         with self._span("MarketDataPort.get_kline_data", **attributes):
-            params = [("symbol", symbol.value), ("interval", interval.value), *_kline_range(start_ms, end_ms)]
-            params.append(("limit", str(_kline_limit(limit))))
+            params = [("symbol", symbol.value), ("interval", interval.value), *kline_range(start_ms, end_ms)]
+            params.append(("limit", str(kline_limit(limit))))
             raw = await self._get("/api/v3/klines", params, weight=weights.KLINES)
             return parsing.parse_klines(raw, symbol, interval)
 
@@ -281,40 +277,3 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
     async def aclose(self) -> None:
         """Close the HTTP client (the container's resource shutdown does the same; both are safe)."""
         await self._client.http.aclose()
-
-
-def _count(symbols: Sequence[Symbol] | None) -> dict[str, AttributeValue]:
-    return {"binance.symbol_count": len(symbols)} if symbols is not None else {"binance.all_symbols": True}
-
-
-def _kline_limit(limit: int) -> int:
-    if type(limit) is not int or not 1 <= limit <= MAX_KLINE_LIMIT:  # bool is not a limit either
-        msg = f"limit must be a whole number from 1 to {MAX_KLINE_LIMIT}, not {limit!r}"
-        raise InvalidInputError(msg)
-    return limit
-
-
-def _kline_range(start_ms: int | None, end_ms: int | None) -> list[tuple[str, str]]:
-    for name, value in (("start_ms", start_ms), ("end_ms", end_ms)):
-        if value is not None and (type(value) is not int or value < 0):
-            msg = f"{name} must be epoch milliseconds (a whole number, not negative), not {value!r}"
-            raise InvalidInputError(msg)
-    if start_ms is not None and end_ms is not None and start_ms > end_ms:
-        msg = f"start_ms {start_ms} is after end_ms {end_ms}"
-        raise InvalidInputError(msg)
-    params = [("startTime", str(start_ms))] if start_ms is not None else []
-    return params + ([("endTime", str(end_ms))] if end_ms is not None else [])
-
-
-async def _all(calls: Iterable[Awaitable[T]]) -> list[T]:
-    """Run ``calls`` concurrently; on the first failure cancel the rest and raise it."""
-    pending = list(calls)
-    if len(pending) == 1:
-        return [await pending[0]]  # the usual case needs no task
-    tasks = [asyncio.ensure_future(call) for call in pending]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        raise
