@@ -1,12 +1,12 @@
 """The Binance Spot REST adapter: httpx over aiohttp, signed, weight-limited, retried, traced.
 
 ``BinanceRestAdapter`` implements ``MarketDataPort``, ``AccountPort`` and ``ExchangeStatusPort``. Its parts,
-one module each: ``settings`` (validated configuration), ``credentials`` (keys bound to an
-environment), ``secrets`` (redacted values, the log filter),
-``signing`` (HMAC, Ed25519, RSA over the exact query bytes), ``clock`` (server-time offset), ``limiter``
-(request weight), ``weights`` (endpoint weights, the cheapest multi-symbol form), ``retry`` (the tenacity
-policy), ``errors`` (the one translation to ``domain.errors``), ``client`` (the HTTP layer), ``telemetry``
-(spans and metrics) and ``parsing`` (Binance JSON to domain objects).
+one module each: ``settings`` (validated configuration), ``credentials`` (keys bound to an environment),
+``secrets`` (redacted values, the log filter), ``signing`` (HMAC, Ed25519, RSA over the exact query bytes),
+``clock`` (server-time offset), ``limiter`` (request weight), ``weights`` (endpoint weights, the cheapest
+multi-symbol form), ``retry`` (the tenacity policy), ``errors`` (the one translation to ``domain.errors``),
+``client`` (the HTTP layer), ``telemetry`` (spans and metrics) and ``parsing`` (Binance JSON to domain
+objects).
 """
 
 from adapters.binance.adapter import BinanceRestAdapter
