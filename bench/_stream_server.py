@@ -1,0 +1,131 @@
+"""The stream benchmark's server: Binance-shaped book-ticker frames on ``/stream``, from its own process.
+
+``python -m bench._stream_server`` prints ``ws://127.0.0.1:PORT`` and serves until SIGTERM. Before each
+WebSocket connection, ``GET /plan?mode=flood&count=N`` (as fast as the socket takes them) or
+``GET /plan?mode=rate&rate=5000&count=N`` (one frame every 1/rate s, the server spinning on its own core
+for the last stretch before each) says what the next connection gets.
+Frames go round the subscribed streams (``<symbol>@bookTicker``), combined-stream shaped.
+
+Every frame is stamped: its update id ``u`` is ``time.monotonic_ns()`` when it is written (the clock is
+system-wide on Linux, so the client's reading of the same clock gives the frame's latency), plus the frame's
+number in flood mode, where frames are stamped in batches. Frames are built by hand and written straight to
+the transport, so the server is never what limits the client. After the last frame it waits for the client to
+close the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from typing import Any
+
+from aiohttp import web
+
+_BATCH = 512
+_HIGH_WATER = 4 << 20
+_SPIN_S = 0.0015
+
+
+def _frame(payload: bytes) -> bytes:
+    size = len(payload)
+    if size < 126:  # the WebSocket length encodings: 7 bits, or 16 bits after 126
+        return bytes((0x81, size)) + payload
+    return bytes((0x81, 126)) + size.to_bytes(2, "big") + payload
+
+
+def _template(stream: str) -> tuple[bytes, bytes]:
+    symbol = stream.partition("@")[0].upper()
+    head = f'{{"stream":"{stream}","data":{{"u":'.encode()
+    tail = f',"s":"{symbol}","b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}}}}'
+    return head, tail.encode()
+
+
+class Server:
+    def __init__(self) -> None:
+        self.plan: dict[str, Any] = {"mode": "flood", "count": 0, "rate": 0.0}
+
+    async def set_plan(self, request: web.Request) -> web.Response:
+        self.plan = {
+            "mode": request.query.get("mode", "flood"),
+            "count": int(request.query.get("count", "0")),
+            "rate": float(request.query.get("rate", "0")),
+        }
+        return web.json_response(self.plan)
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        # A plan serves one connection; a client that reconnects afterwards gets no frames.
+        plan, self.plan = self.plan, {"mode": "flood", "count": 0, "rate": 0.0}
+        streams = [name for name in request.query.get("streams", "").split("/") if name]
+        ws = web.WebSocketResponse(autoping=True, compress=False)
+        await ws.prepare(request)
+        transport = request.transport
+        if transport is None or not streams:
+            return ws
+        templates = [_template(name) for name in streams]
+        if plan["mode"] == "rate":
+            await self._at_rate(transport, templates, plan["count"], plan["rate"])
+        else:
+            await self._flood(transport, templates, plan["count"])
+        async for _ in ws:  # the client closes once it has counted every frame
+            pass
+        return ws
+
+    @staticmethod
+    async def _flood(transport: asyncio.Transport, templates: list[tuple[bytes, bytes]], count: int) -> None:
+        sent = 0
+        width = len(templates)
+        while sent < count:
+            base = time.monotonic_ns()
+            batch = min(_BATCH, count - sent)
+            frames = []
+            for i in range(sent, sent + batch):
+                head, tail = templates[i % width]
+                frames.append(_frame(head + str(base + i).encode() + tail))
+            transport.write(b"".join(frames))
+            sent += batch
+            while transport.get_write_buffer_size() > _HIGH_WATER:  # noqa: ASYNC110 - no event for this
+                await asyncio.sleep(0.0005)
+
+    @staticmethod
+    async def _at_rate(
+        transport: asyncio.Transport, templates: list[tuple[bytes, bytes]], count: int, rate: float
+    ) -> None:
+        width = len(templates)
+        start = time.monotonic() + 0.05
+        for i in range(count):
+            due = start + i / rate
+            wait = due - time.monotonic()
+            if wait > _SPIN_S:
+                await asyncio.sleep(wait - _SPIN_S)
+            while time.monotonic() < due:
+                pass  # the last stretch spins: a sleep would add the event loop's timer slack to every frame
+            head, tail = templates[i % width]
+            transport.write(_frame(head + str(time.monotonic_ns()).encode() + tail))
+
+
+async def serve() -> None:
+    server = Server()
+    app = web.Application()
+    app.router.add_get("/plan", server.set_plan)
+    app.router.add_get("/stream", server.stream)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    sys.stdout.write(f"ws://127.0.0.1:{port}\n")
+    sys.stdout.flush()
+    await stop.wait()
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())

@@ -1,0 +1,366 @@
+"""Stream benchmark: one loopback connection carrying ``bookTicker`` for 20 symbols.
+
+``python -m bench streams`` (``make bench`` runs every benchmark). A server process
+(``bench._stream_server``) writes Binance-shaped combined-stream frames; this process consumes them with:
+
+- ``BinanceStreamAdapter``: typed ``BookTickerEvent`` objects from ``events()`` (decimals parsed, duplicates
+  filtered, buffered), the figure that matters;
+- bare ``aiohttp`` and bare ``websockets`` clients, reading frames only and reading frames decoded to dicts
+  with ``orjson``: what the WebSocket library alone costs;
+- python-binance, when the ``bench`` extra is installed (skipped with a note otherwise).
+
+Two measurements, each in rounds interleaved across clients:
+
+1. **Throughput.** The server floods ``--events`` frames as fast as the socket takes them. From the first
+   event to the last: events per second delivered to the consumer, and this process's CPU per event.
+2. **Latency at a fixed rate.** The server sends ``--rate`` frames a second (5,000 by default) for
+   ``--seconds``; each frame's update id is its send time (``time.monotonic_ns()``, a system-wide clock), and
+   the consumer subtracts it from its own reading when the event reaches it: p50, p99 and the worst, after
+   dropping the first tenth of the run as warm-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import importlib.util
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+import websockets
+
+from adapters.clock import SystemClock
+from adapters.streams import BinanceStreamAdapter, StreamSettings
+from bench._support import REPO_ROOT, bench_parser, machine_info, render_table, write_json
+from domain import BookTickerEvent, StreamTopic, Symbol
+
+SYMBOLS = tuple(
+    Symbol(name)
+    for name in (
+        "BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT", "DOTUSDT",
+        "LINKUSDT", "LTCUSDT", "AVAXUSDT", "ATOMUSDT", "UNIUSDT", "XLMUSDT", "ETCUSDT", "FILUSDT", "APTUSDT",
+        "NEARUSDT", "ARBUSDT",
+    )
+)  # fmt: skip
+STREAMS = [f"{symbol.stream_name}@bookTicker" for symbol in SYMBOLS]
+WARMUP_SHARE = 0.1
+_GIVE_UP_S = 60.0
+
+
+@dataclass
+class Outcome:
+    """One run of one client: events after the first, the wall and CPU time between first and last event,
+    and the latencies (ns) of every event when asked for."""
+
+    events: int
+    wall_s: float
+    cpu_s: float
+    latencies_ns: list[int] = field(default_factory=list)
+    shed: int = 0
+
+
+class Meter:
+    """Counts events and times them from the first to the last; records latencies when asked."""
+
+    def __init__(self, *, latency: bool, expected: int) -> None:
+        self.latency = latency
+        self.expected = expected
+        self.events = 0
+        self.latencies: list[int] = []
+        self._wall0 = self._cpu0 = self._wall1 = self._cpu1 = 0.0
+
+    def first(self) -> None:
+        self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
+
+    def last(self) -> None:
+        self._wall1, self._cpu1 = time.perf_counter(), time.process_time()
+
+    def outcome(self, shed: int = 0) -> Outcome:
+        return Outcome(self.events, self._wall1 - self._wall0, self._cpu1 - self._cpu0, self.latencies, shed)
+
+
+Consume = Callable[[str, Meter], Awaitable[int]]
+
+
+async def gateway(url: str, meter: Meter) -> int:
+    settings = StreamSettings(url=url, reconnect_base_s=5.0, reconnect_max_s=5.0, silence_timeout_s=60.0)
+    adapter = BinanceStreamAdapter(settings, SystemClock())
+    await adapter.subscribe(StreamTopic.book_tickers(SYMBOLS))
+    latency, latencies, now, last = meter.latency, meter.latencies, time.monotonic_ns, meter.expected - 1
+    count = -1
+    try:
+        async for event in adapter.events():
+            if event.__class__ is BookTickerEvent:
+                if latency:
+                    latencies.append(now() - event.update_id)
+                count += 1
+                if not count:
+                    meter.first()
+                elif count == last:
+                    break
+    finally:
+        meter.last()
+        meter.events = count
+    shed = sum(adapter.stats().shed.values())
+    await adapter.close()
+    return shed
+
+
+def _url(base: str) -> str:
+    return f"{base}/stream?streams={'/'.join(STREAMS)}"
+
+
+async def bare_aiohttp(url: str, meter: Meter, *, decode: bool) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(_url(url), decode_text=False, compress=0, max_msg_size=0) as ws,
+    ):
+        receive, loads = ws.receive, orjson.loads
+        latency, latencies, now, last = meter.latency, meter.latencies, time.monotonic_ns, meter.expected - 1
+        count = -1
+        try:
+            while count < last:
+                message = await receive()
+                if decode:
+                    data = loads(message.data)["data"]
+                    if latency:
+                        latencies.append(now() - data["u"])
+                count += 1
+                if not count:
+                    meter.first()
+        finally:
+            meter.last()
+            meter.events = count
+    return 0
+
+
+async def bare_websockets(url: str, meter: Meter, *, decode: bool) -> int:
+    async with websockets.connect(_url(url), compression=None, max_size=None) as ws:
+        recv, loads = ws.recv, orjson.loads
+        latency, latencies, now, last = meter.latency, meter.latencies, time.monotonic_ns, meter.expected - 1
+        count = -1
+        try:
+            while count < last:
+                frame = await recv(decode=False)
+                if decode:
+                    data = loads(frame)["data"]
+                    if latency:
+                        latencies.append(now() - data["u"])
+                count += 1
+                if not count:
+                    meter.first()
+        finally:
+            meter.last()
+            meter.events = count
+    return 0
+
+
+async def python_binance(url: str, meter: Meter) -> int:
+    from binance import AsyncClient, BinanceSocketManager
+
+    client = AsyncClient()
+    manager = BinanceSocketManager(client, max_queue_size=10**7)  # its default of 100 drops a flood
+    manager.STREAM_URL = f"{url}/"
+    latency, latencies, now, last = meter.latency, meter.latencies, time.monotonic_ns, meter.expected - 1
+    count = -1
+    try:
+        async with manager.multiplex_socket(STREAMS) as socket:
+            try:
+                while count < last:
+                    message = await socket.recv()
+                    if latency:
+                        latencies.append(now() - message["data"]["u"])
+                    count += 1
+                    if not count:
+                        meter.first()
+            finally:
+                meter.last()  # before closing: python-binance takes its time over that
+                meter.events = count
+    finally:
+        await client.close_connection()
+    return 0
+
+
+def _subjects() -> tuple[dict[str, Consume], list[str]]:
+    subjects: dict[str, Consume] = {
+        "BinanceStreamAdapter (typed events)": gateway,
+        "aiohttp + orjson (dicts)": lambda url, meter: bare_aiohttp(url, meter, decode=True),
+        "websockets + orjson (dicts)": lambda url, meter: bare_websockets(url, meter, decode=True),
+        "aiohttp (frames only)": lambda url, meter: bare_aiohttp(url, meter, decode=False),
+        "websockets (frames only)": lambda url, meter: bare_websockets(url, meter, decode=False),
+    }
+    skipped = []
+    if importlib.util.find_spec("binance") is None:
+        skipped.append(
+            "python-binance is not installed in .venv (make bench installs requirements-bench.lock)"
+        )
+    else:
+        subjects["python-binance 1.x (dicts)"] = python_binance
+    skipped.append("the official SDK (binance-sdk-spot) is not measured here")
+    return subjects, skipped
+
+
+# ---------------------------------------------------------------------------------------------- running
+
+
+class StreamServer:
+    """``bench._stream_server`` in a subprocess."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> StreamServer:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "bench._stream_server"], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+        )
+        assert self._process.stdout is not None
+        self.url = self._process.stdout.readline().strip()
+        if not self.url.startswith("ws://"):
+            self.__exit__()
+            msg = f"the stream server did not start: {self.url!r}"
+            raise RuntimeError(msg)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+            if process.stdout is not None:
+                process.stdout.close()
+
+    def plan(self, **query: object) -> None:
+        text = "&".join(f"{key}={value}" for key, value in query.items())
+        http = self.url.replace("ws://", "http://", 1)
+        with urllib.request.urlopen(f"{http}/plan?{text}", timeout=10) as response:  # noqa: S310 - loopback
+            response.read()
+
+
+async def _run(server: StreamServer, consume: Consume, *, latency: bool, expected: int) -> Outcome:
+    """One client's run; one that stops receiving (it lost frames) is cut off after ``_GIVE_UP_S``."""
+    meter = Meter(latency=latency, expected=expected)
+    gc.collect()
+    try:
+        shed = await asyncio.wait_for(consume(server.url, meter), _GIVE_UP_S)
+    except TimeoutError:
+        shed = 0
+    return meter.outcome(shed)
+
+
+def _percentile(values: Sequence[int], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))] / 1e6
+
+
+async def benchmark(options: Any, log: Callable[[str], None]) -> dict[str, Any]:
+    subjects, skipped = _subjects()
+    throughput: dict[str, list[Outcome]] = {name: [] for name in subjects}
+    latency: dict[str, list[int]] = {name: [] for name in subjects if "frames only" not in name}
+    with StreamServer() as server:
+        for number in range(1, options.rounds + 1):
+            for name, consume in subjects.items():
+                server.plan(mode="flood", count=options.events)
+                throughput[name].append(await _run(server, consume, latency=False, expected=options.events))
+            log(f"throughput round {number}/{options.rounds} done")
+        count = int(options.rate * options.seconds)
+        for number in range(1, options.latency_rounds + 1):
+            for name, values in latency.items():
+                server.plan(mode="rate", rate=options.rate, count=count)
+                outcome = await _run(server, subjects[name], latency=True, expected=count)
+                values.extend(outcome.latencies_ns[int(len(outcome.latencies_ns) * WARMUP_SHARE) :])
+            log(f"latency round {number}/{options.latency_rounds} done")
+    rows, results = [], {}
+    for name, outcomes in throughput.items():
+        rate = statistics.median(o.events / o.wall_s for o in outcomes)
+        cpu_us = statistics.median(o.cpu_s / o.events * 1e6 for o in outcomes)
+        delivered = min(o.events + 1 for o in outcomes)
+        results[name] = {
+            "events_per_s": rate,
+            "cpu_us_per_event": cpu_us,
+            "delivered_min": delivered,
+            "shed_max": max(o.shed for o in outcomes),
+        }
+        rows.append(
+            [
+                name,
+                f"{rate:,.0f}",
+                f"{cpu_us:.2f}",
+                f"{1e6 / cpu_us:,.0f}",
+                f"{delivered:,} of {options.events:,}",
+            ]
+        )
+    latency_rows = []
+    for name, values in latency.items():
+        p50, p99, worst = _percentile(values, 0.5), _percentile(values, 0.99), max(values) / 1e6
+        results[name].update(
+            {
+                "latency_p50_ms": p50,
+                "latency_p99_ms": p99,
+                "latency_max_ms": worst,
+                "latency_events": len(values),
+            }
+        )
+        latency_rows.append([name, f"{p50:.3f}", f"{p99:.3f}", f"{worst:.3f}", f"{len(values):,}"])
+    return {
+        "results": results,
+        "skipped": skipped,
+        "throughput_table": render_table(
+            ["client", "events/s", "CPU µs/event", "events per CPU-second", "delivered (worst round)"], rows
+        ),
+        "latency_table": render_table(["client", "p50 ms", "p99 ms", "max ms", "events"], latency_rows),
+    }  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = bench_parser("python -m bench streams", __doc__ or "", rounds=5, calls=0, warmup=0)
+    parser.add_argument("--events", type=int, default=300_000, help="frames per throughput round")
+    parser.add_argument("--rate", type=float, default=5_000.0, help="frames a second for the latency run")
+    parser.add_argument("--seconds", type=float, default=6.0, help="length of each latency run")
+    parser.add_argument("--latency-rounds", type=int, default=2, help="latency runs per client")
+    options = parser.parse_args(argv)
+    if options.quick:
+        options.rounds, options.events, options.seconds, options.latency_rounds = 1, 5_000, 0.5, 1
+
+    def log(text: str) -> None:
+        print(f"# {text}", file=sys.stderr, flush=True)
+
+    machine = machine_info()
+    log(f"machine: {machine}")
+    report = asyncio.run(benchmark(options, log))
+    report["machine"] = machine
+    report["options"] = {
+        key: getattr(options, key) for key in ("rounds", "events", "rate", "seconds", "quick")
+    }
+    print(
+        f"## Streams ({machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
+        f"load {machine['load_average']})\n"
+    )
+    print(
+        f"Throughput: one connection, bookTicker for {len(SYMBOLS)} symbols, {options.events:,} frames "
+        f"as fast as the server writes them; median of {options.rounds} rounds\n"
+    )
+    print(report["throughput_table"] + "\n")
+    print(
+        f"Latency from the server's write to the consumer at {options.rate:,.0f} events/s "
+        f"({options.latency_rounds} x {options.seconds:g} s, first tenth of each run dropped)\n"
+    )
+    print(report["latency_table"] + "\n")
+    for note in report["skipped"]:
+        print(f"- skipped: {note}")
+    if options.json is not None:
+        write_json(options.json, report)
+        log(f"results written to {options.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
