@@ -24,6 +24,7 @@ import yarl
 from adapters.streams.settings import StreamSettings
 from domain import (
     AccessDeniedError,
+    ConfigurationError,
     DisconnectReason,
     ExchangeUnavailableError,
     GatewayError,
@@ -40,6 +41,8 @@ _ENDPOINT = "/stream"
 _HTTP_TOO_MANY = 429
 _HTTP_BANNED = 418
 _HTTP_FORBIDDEN = 403
+_HTTP_NOT_FOUND = 404
+_HTTP_UNAVAILABLE_FOR_LEGAL_REASONS = 451
 _HTTP_CLIENT_ERRORS = range(400, 500)
 _ABNORMAL_CLOSURE = 1006
 _CLOSED_BEFORE_REPLY = "the connection closed before the exchange answered"
@@ -65,8 +68,11 @@ def connect_error(exc: BaseException, *, now_ms: int) -> GatewayError:  # noqa: 
             return IPBannedError(text, banned_until_ms=until, retry_after=retry_after, endpoint=_ENDPOINT)
         if status == _HTTP_TOO_MANY:
             return RateLimitError(text, retry_after=retry_after, endpoint=_ENDPOINT)
-        if status == _HTTP_FORBIDDEN:
+        if status in (_HTTP_FORBIDDEN, _HTTP_UNAVAILABLE_FOR_LEGAL_REASONS):
             return AccessDeniedError(text, http_status=status, endpoint=_ENDPOINT)
+        if status == _HTTP_NOT_FOUND:
+            msg = f"{text}: the host has no {_ENDPOINT} endpoint; check BINANCE_STREAM_URL"
+            return ConfigurationError(msg)
         if status in _HTTP_CLIENT_ERRORS:
             return InvalidRequestError(text, http_status=status, endpoint=_ENDPOINT)
         return ExchangeUnavailableError(text, http_status=status, endpoint=_ENDPOINT)
