@@ -300,6 +300,9 @@ class _Group:
                 await asyncio.sleep(_CATCH_UP_POLL_S)
             clean = self._caught_up(new)
             span.set_attribute("outcome", "clean" if clean else "timeout")
+            if not clean:  # events between the two connections may be missing: say so
+                detail = "the old connection ended" if old.reader.done() else "the new one did not catch up"
+                adapter.emit(StreamDisconnected(self.name, adapter.now_ms(), reason, f"handover: {detail}"))
             self._switch(old, new)
             old.stop(reason, "replaced")
             with contextlib.suppress(BaseException):
