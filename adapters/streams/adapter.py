@@ -203,6 +203,7 @@ class _Group:
                     raise
                 reason, detail = DisconnectReason.CONNECT_FAILED, str(exc)
                 retry_after = (exc.retry_after or 0.0) if isinstance(exc, RateLimitError) else 0.0
+                _log.warning("stream %s: connection attempt %d failed: %s", self.name, attempt + 1, exc)
 
     async def _open(self, *, standby: bool) -> StreamLink:
         adapter = self.adapter
@@ -352,6 +353,7 @@ class _Group:
         self.set_state(ConnectionState.CONNECTED, f"{len(new.streams)} streams (replaced {old.name})")
 
     def _lost(self, reason: DisconnectReason, detail: str) -> None:
+        _log.warning("stream %s lost (%s: %s); reconnecting", self.name, reason.value, detail)
         adapter = self.adapter
         self.live = None
         adapter.count_reconnect(reason)
