@@ -31,6 +31,7 @@ from domain.validators import (
 )
 
 __all__ = [
+    "KLINE_FIELDS",
     "STORAGE_POLICY",
     "DataKind",
     "KlineCoverage",
@@ -44,6 +45,10 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_Timed = TypeVar("_Timed", PriceQuote, Ticker24h)  # rows keyed by symbol and a time
+
+#: ``Kline``'s fields in declaration order; the stores name their candle columns after them.
+KLINE_FIELDS: tuple[str, ...] = tuple(field.name for field in attrs.fields(Kline))
 
 #: History is stored whatever its age, so staleness is not checked; the future bound still applies.
 STORAGE_POLICY = ValidationPolicy(max_future_ms=1_000, max_age_ms=None)
@@ -232,21 +237,7 @@ def _dedupe(rows: list[T], key: Callable[[T], tuple[Hashable, ...]]) -> tuple[tu
     return ordered, len(rows) - len(ordered)
 
 
-_KLINE_FIELDS = operator.attrgetter(
-    "symbol",
-    "interval",
-    "open_time_ms",
-    "close_time_ms",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "quote_volume",
-    "trade_count",
-    "taker_buy_base_volume",
-    "taker_buy_quote_volume",
-)
+_KLINE_FIELDS = operator.attrgetter(*KLINE_FIELDS[:-1])  # all but ``ignore``, which is not checked
 
 
 def validate_klines(
@@ -270,7 +261,7 @@ def validate_klines(
     duration: int | None = None
     duration_of: Interval | None = None
     for kline in klines:
-        symbol, interval, open_ms, close_ms, o, h, lo, c, v, qv, n, tb, tq = _KLINE_FIELDS(kline)
+        symbol, interval, open_ms, o, h, lo, c, v, close_ms, qv, n, tb, tq = _KLINE_FIELDS(kline)
         if interval is not duration_of:
             duration_of, duration = interval, None if interval in _CALENDAR else interval.duration_ms
         try:
@@ -344,26 +335,31 @@ def validate_quotes(
     quotes: Iterable[PriceQuote], now_ms: int, policy: ValidationPolicy = STORAGE_POLICY
 ) -> ValidatedBatch[PriceQuote]:
     """Price ticks keyed by (symbol, as_of_ms)."""
-    return _validate(
-        DataKind.PRICE_TICK,
-        quotes,
-        lambda q: check_quote(q, now_ms, policy),
-        lambda q: q.symbol,
-        lambda q: (q.symbol.value, q.as_of_ms),
-        now_ms,
-    )
+    return _validate_timed(DataKind.PRICE_TICK, quotes, check_quote, "as_of_ms", now_ms, policy)
 
 
 def validate_tickers(
     tickers: Iterable[Ticker24h], now_ms: int, policy: ValidationPolicy = STORAGE_POLICY
 ) -> ValidatedBatch[Ticker24h]:
     """24-hour statistics keyed by (symbol, close_time_ms)."""
+    return _validate_timed(DataKind.TICKER_24H, tickers, check_ticker, "close_time_ms", now_ms, policy)
+
+
+def _validate_timed(
+    kind: DataKind,
+    rows: Iterable[_Timed],
+    check: Callable[[_Timed, int, ValidationPolicy], list[Violation]],
+    time_field: str,
+    now_ms: int,
+    policy: ValidationPolicy,
+) -> ValidatedBatch[_Timed]:
+    """Rows of one symbol each, keyed by (symbol, ``time_field``)."""
     return _validate(
-        DataKind.TICKER_24H,
-        tickers,
-        lambda t: check_ticker(t, now_ms, policy),
-        lambda t: t.symbol,
-        lambda t: (t.symbol.value, t.close_time_ms),
+        kind,
+        rows,
+        lambda row: check(row, now_ms, policy),
+        operator.attrgetter("symbol"),
+        operator.attrgetter("symbol.value", time_field),
         now_ms,
     )
 
