@@ -7,28 +7,15 @@ collectors starting at once against one new database migrate it exactly once.
 
 from __future__ import annotations
 
-from typing import LiteralString
-
-import attrs
 import psycopg
 from psycopg.rows import TupleRow
 
-from domain import SchemaVersionError
+from adapters._sql.schema import Migration, check_known, pending
 
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "MIGRATION_LOCK", "Migration", "migrate", "schema_version"]
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "MIGRATION_LOCK", "migrate", "schema_version"]
 
 #: The advisory lock key every binance-gateway process takes while it migrates: "bgschema" in ASCII.
 MIGRATION_LOCK = 0x6267_7363_6865_6D61
-
-
-@attrs.frozen
-class Migration:
-    """One forward step: the schema ``version`` it produces and the statements that get there."""
-
-    version: int
-    description: str
-    statements: tuple[LiteralString, ...]
-
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -170,19 +157,13 @@ async def migrate(
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         current = await schema_version(conn)
-        if current > LATEST_VERSION:
-            msg = (
-                f"{location} has schema version {current}, newer than the {LATEST_VERSION} this "
-                "binance-gateway knows; upgrade binance-gateway or use another database"
-            )
-            raise SchemaVersionError(msg, location=location)
+        check_known(current, MIGRATIONS, location)
         await conn.execute(_VERSION_TABLE)
-        for migration in MIGRATIONS:
-            if current < migration.version <= target:
-                for statement in migration.statements:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_version (version, description) VALUES (%s, %s)",
-                    (migration.version, migration.description),
-                )
+        for migration in pending(current, target, MIGRATIONS):
+            for statement in migration.statements:
+                await conn.execute(statement)
+            await conn.execute(
+                "INSERT INTO schema_version (version, description) VALUES (%s, %s)",
+                (migration.version, migration.description),
+            )
     return current

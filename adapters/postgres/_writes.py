@@ -8,20 +8,38 @@ order, so two collectors upserting overlapping batches lock rows in the same ord
 
 from __future__ import annotations
 
-import itertools
+import functools
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import TupleRow
 
-from adapters.postgres import _rows
-from adapters.postgres._reads import SeriesIds, read_account, series_id
-from domain import AccountInfo, Interval, Kline, PriceQuote, RejectionCount, Symbol, Ticker24h
+from adapters._sql import queries
+from adapters._sql.rows import (
+    KLINE_COLUMNS,
+    QUOTE_COLUMNS,
+    TICKER_COLUMNS,
+    Codec,
+    account_from_rows,
+    account_row,
+    balance_rows,
+    by_series,
+    kline_values,
+    quote_row,
+    rejection_row,
+    ticker_row,
+)
+from adapters._sql.store import SeriesIds
+from domain import AccountInfo, DataKind, Interval, Kline, PriceQuote, RejectionCount, Symbol, Ticker24h
+from domain.storage import ValidatedBatch
 
 __all__ = [
+    "CODEC",
     "STAGING_TABLES",
+    "pyformat",
     "write_accounts",
+    "write_batch",
     "write_klines",
     "write_quotes",
     "write_rejections",
@@ -29,6 +47,22 @@ __all__ = [
 ]
 
 Conn = psycopg.AsyncConnection[TupleRow]
+_V = TypeVar("_V")
+
+
+def _same(value: _V) -> _V:
+    return value
+
+
+#: psycopg moves ``Decimal`` to and from ``NUMERIC``, and ``bool`` to ``BOOLEAN``, itself.
+CODEC = Codec(decimal_in=_same, decimal_out=_same, flag_in=_same)
+
+
+@functools.cache
+def pyformat(sql: str) -> str:
+    """A shared statement (``?`` placeholders) as psycopg takes it (``%s``)."""
+    return sql.replace("?", "%s")
+
 
 #: Created once per writer connection: session-private, emptied at every commit.
 STAGING_TABLES = tuple(
@@ -37,9 +71,26 @@ STAGING_TABLES = tuple(
 )
 
 
+async def write_batch(
+    conn: Conn, *, kind: DataKind, batch: ValidatedBatch[Any], series: SeriesIds
+) -> tuple[int, int]:
+    """Upsert the batch's accepted rows (of ``kind``) and add its rejections; return (new, changed)."""
+    rows = batch.accepted
+    match kind:
+        case DataKind.KLINE:
+            counts = await write_klines(conn, rows, series)
+        case DataKind.PRICE_TICK:
+            counts = await write_quotes(conn, rows)
+        case DataKind.TICKER_24H:
+            counts = await write_tickers(conn, rows)
+        case DataKind.ACCOUNT_SNAPSHOT:
+            counts = await write_accounts(conn, rows)
+    await write_rejections(conn, batch.rejections)
+    return counts
+
+
 def _upsert_sql(table: str, columns: str, keys: str) -> tuple[str, str]:
-    names = [c.strip() for c in columns.split(",")]
-    values = [n for n in names if n not in {k.strip() for k in keys.split(",")}]
+    values = queries.value_columns(columns, keys)
     copy = f"COPY stage_{table} ({columns}) FROM STDIN"
     assign = ", ".join(f"{v} = EXCLUDED.{v}" for v in values)
     old = ", ".join(f"{table}.{v}" for v in values)
@@ -54,9 +105,9 @@ def _upsert_sql(table: str, columns: str, keys: str) -> tuple[str, str]:
     return copy, upsert
 
 
-_KLINES = _upsert_sql("klines", _rows.KLINE_COLUMNS, "series_id, open_time_ms")
-_QUOTES = _upsert_sql("price_ticks", "symbol, as_of_ms, price", "symbol, as_of_ms")
-_TICKERS = _upsert_sql("tickers_24h", _rows.TICKER_COLUMNS, "symbol, close_time_ms")
+_KLINES = _upsert_sql("klines", KLINE_COLUMNS, "series_id, open_time_ms")
+_QUOTES = _upsert_sql("price_ticks", QUOTE_COLUMNS, "symbol, as_of_ms")
+_TICKERS = _upsert_sql("tickers_24h", TICKER_COLUMNS, "symbol, close_time_ms")
 
 
 async def _copy_upsert(
@@ -72,31 +123,29 @@ async def _copy_upsert(
     return (int(counts[0]), int(counts[1])) if counts is not None else (0, 0)
 
 
-async def write_klines(conn: Conn, klines: Sequence[Kline], known: SeriesIds) -> tuple[int, int, SeriesIds]:
-    """Upsert candles sorted by (symbol, interval, open time); return (new, changed, series created)."""
+async def write_klines(conn: Conn, klines: Sequence[Kline], series: SeriesIds) -> tuple[int, int]:
+    """Upsert candles sorted by (symbol, interval, open time); return (new, changed)."""
     if not klines:
-        return 0, 0, {}
-    created: SeriesIds = {}
+        return 0, 0
     rows: list[tuple[Any, ...]] = []
-    for (symbol, interval), group in _by_series(klines):
-        sid = await series_id(conn, symbol, interval, known)
+    for (symbol, interval), group in by_series(klines):
+        sid = series.get(symbol, interval)
         if sid is None:
-            sid = created[(symbol.value, interval.value)] = await _create_series(conn, symbol, interval)
-        rows.extend(_rows.kline_rows(sid, group))
-    stored, updated = await _copy_upsert(conn, _KLINES, rows)
-    return stored, updated, created
+            sid = await _series_id(conn, symbol, interval)
+            series.add(symbol, interval, sid)
+        rows.extend((sid, *values) for values in map(kline_values, group))
+    return await _copy_upsert(conn, _KLINES, rows)
 
 
-async def _create_series(conn: Conn, symbol: Symbol, interval: Interval) -> int:
-    # Another collector may create the same series at the same moment: the insert then waits for it and
-    # does nothing, and the select finds its row.
-    await conn.execute(
-        'INSERT INTO series (symbol, "interval") VALUES (%s, %s) ON CONFLICT DO NOTHING',
-        (symbol.value, interval.value),
-    )
-    cur = await conn.execute(
-        'SELECT id FROM series WHERE symbol = %s AND "interval" = %s', (symbol.value, interval.value)
-    )
+async def _series_id(conn: Conn, symbol: Symbol, interval: Interval) -> int:
+    """The series' id, the series created if it is new.
+
+    Another collector may create the same series at the same moment: the insert then waits for it and does
+    nothing, and the select finds its row.
+    """
+    key = (symbol.value, interval.value)
+    await conn.execute('INSERT INTO series (symbol, "interval") VALUES (%s, %s) ON CONFLICT DO NOTHING', key)
+    cur = await conn.execute(pyformat(queries.SERIES_ID), key)
     row = await cur.fetchone()
     if row is None:  # pragma: no cover - the row was inserted or found just above
         msg = f"series {symbol} {interval.value} vanished"
@@ -104,23 +153,16 @@ async def _create_series(conn: Conn, symbol: Symbol, interval: Interval) -> int:
     return int(row[0])
 
 
-def _by_series(klines: Sequence[Kline]) -> Iterable[tuple[tuple[Symbol, Interval], Sequence[Kline]]]:
-    first, last = klines[0], klines[-1]
-    if first.symbol == last.symbol and first.interval is last.interval:
-        return [((first.symbol, first.interval), klines)]  # sorted by series, so all one series
-    return [(key, list(group)) for key, group in itertools.groupby(klines, lambda k: (k.symbol, k.interval))]
-
-
 async def write_quotes(conn: Conn, quotes: Sequence[PriceQuote]) -> tuple[int, int]:
     if not quotes:
         return 0, 0
-    return await _copy_upsert(conn, _QUOTES, [(q.symbol.value, q.as_of_ms, q.price) for q in quotes])
+    return await _copy_upsert(conn, _QUOTES, [quote_row(q, CODEC) for q in quotes])
 
 
 async def write_tickers(conn: Conn, tickers: Sequence[Ticker24h]) -> tuple[int, int]:
     if not tickers:
         return 0, 0
-    return await _copy_upsert(conn, _TICKERS, [_rows.ticker_row(t) for t in tickers])
+    return await _copy_upsert(conn, _TICKERS, [ticker_row(t, CODEC) for t in tickers])
 
 
 async def write_accounts(conn: Conn, accounts: Sequence[AccountInfo]) -> tuple[int, int]:
@@ -128,53 +170,39 @@ async def write_accounts(conn: Conn, accounts: Sequence[AccountInfo]) -> tuple[i
     stored = updated = 0
     columns = ", ".join(["%s"] * 11)
     for info in accounts:
-        row = _rows.account_row(info)
-        uid, update_ms = row[0], row[1]
+        row = account_row(info, CODEC)
+        key = row[:2]  # (uid, update time)
         cur = await conn.execute(
             f"INSERT INTO account_snapshots VALUES ({columns}) ON CONFLICT DO NOTHING RETURNING 1",  # noqa: S608
             row,
         )
         if await cur.fetchone() is None:
-            if await read_account(conn, uid, update_ms, lock=True) == info:
+            if await _stored_account(conn, key) == info:
                 continue
             updated += 1
-            await conn.execute(
-                "DELETE FROM account_snapshots WHERE uid = %s AND update_time_ms = %s", (uid, update_ms)
-            )
-            await conn.execute(
-                "DELETE FROM account_balances WHERE uid = %s AND update_time_ms = %s", (uid, update_ms)
-            )
+            await conn.execute("DELETE FROM account_snapshots WHERE uid = %s AND update_time_ms = %s", key)
+            await conn.execute(pyformat(queries.DELETE_BALANCES), key)
             await conn.execute(f"INSERT INTO account_snapshots VALUES ({columns})", row)  # noqa: S608
         else:
             stored += 1
         async with conn.cursor() as bal:
-            await bal.executemany(
-                "INSERT INTO account_balances VALUES (%s, %s, %s, %s, %s, %s)", _rows.balance_rows(info)
-            )
+            await bal.executemany(pyformat(queries.INSERT_BALANCE), balance_rows(info, CODEC))
     return stored, updated
 
 
-async def write_rejections(conn: Conn, rejections: Sequence[RejectionCount]) -> None:
-    if not rejections:
-        return
-    async with conn.cursor() as cur:
-        await cur.executemany(
-            """INSERT INTO rejections (kind, symbol, "interval", reason, count, last_seen_ms, last_message)
-               VALUES (%s, %s, %s, %s, %s, %s, %s)
-               ON CONFLICT (kind, symbol, "interval", reason) DO UPDATE SET
-                   count = rejections.count + EXCLUDED.count,
-                   last_seen_ms = greatest(rejections.last_seen_ms, EXCLUDED.last_seen_ms),
-                   last_message = EXCLUDED.last_message""",
-            [
-                (
-                    r.kind.value,
-                    r.symbol.value if r.symbol is not None else "",
-                    r.interval.value if r.interval is not None else "",
-                    r.reason.value,
-                    r.count,
-                    r.last_seen_ms,
-                    r.last_message,
-                )
-                for r in rejections
-            ],
-        )
+async def _stored_account(conn: Conn, key: Sequence[int]) -> AccountInfo:
+    """The snapshot stored under ``key`` (uid, update time), locked until the transaction ends."""
+    cur = await conn.execute(pyformat(queries.ACCOUNT) + " FOR UPDATE", key)
+    row = await cur.fetchone()
+    if row is None:  # pragma: no cover - the insert just above found it
+        msg = f"account snapshot {key} vanished"
+        raise RuntimeError(msg)
+    cur = await conn.execute(pyformat(queries.ACCOUNT_BALANCES), key)
+    return account_from_rows(row, await cur.fetchall(), CODEC)
+
+
+async def write_rejections(conn: Conn, rejections: Iterable[RejectionCount]) -> None:
+    rows = [rejection_row(r) for r in rejections]
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(pyformat(queries.UPSERT_REJECTION), rows)

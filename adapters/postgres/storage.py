@@ -9,39 +9,29 @@ REPEATABLE READ snapshot, so they never wait for a writer and never see half a b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import psycopg
 from psycopg import IsolationLevel
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
-from adapters.postgres import _reads, _writes
+from adapters._sql.store import Found, SqlMarketDataStore, Statement, Validate
+from adapters.postgres import _writes
 from adapters.postgres._errors import first_line, translated
 from adapters.postgres._schema import migrate
 from domain import (
     STORAGE_POLICY,
-    AccountInfo,
     ConfigurationError,
     DataKind,
-    Interval,
-    InvalidInputError,
-    Kline,
-    KlineCoverage,
-    PriceQuote,
-    RejectionCount,
     SaveResult,
     StorageError,
     StorageUnavailableError,
-    Symbol,
-    Ticker24h,
 )
-from domain.storage import validate_accounts, validate_klines, validate_quotes, validate_tickers
-from domain.validators import MissingRange, Reason, ValidationPolicy
-from ports.storage import DEFAULT_CHUNK_SIZE, MarketDataStore
+from domain.validators import ValidationPolicy
 
 __all__ = ["PostgresMarketDataStore", "redact_url"]
 
@@ -74,8 +64,10 @@ def redact_url(url: str) -> str:
     return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
 
 
-class PostgresMarketDataStore(MarketDataStore):
+class PostgresMarketDataStore(SqlMarketDataStore):
     """``MarketDataStore`` on PostgreSQL. Build it with ``await PostgresMarketDataStore.open(url)``."""
+
+    _codec = _writes.CODEC
 
     def __init__(
         self,
@@ -85,16 +77,14 @@ class PostgresMarketDataStore(MarketDataStore):
         connect_timeout_s: int = 10,
         policy: ValidationPolicy = STORAGE_POLICY,
     ) -> None:
+        super().__init__(policy)
         self._location = redact_url(url)
         self._url = url
         self._connect_timeout_s = connect_timeout_s
-        self._policy = policy
         self._writer: Conn | None = None
         self._write_lock = asyncio.Lock()
         self._read_slots = asyncio.Semaphore(readers)
         self._idle_readers: list[Conn] = []
-        self._series: _reads.SeriesIds = {}
-        self._closed = False
 
     @classmethod
     async def open(
@@ -106,25 +96,22 @@ class PostgresMarketDataStore(MarketDataStore):
         policy: ValidationPolicy = STORAGE_POLICY,
     ) -> Self:
         """Connect, migrate the schema to the latest version (under an advisory lock) and get ready."""
-        store = cls(url, readers=readers, connect_timeout_s=connect_timeout_s, policy=policy)
-        try:
-            conn = await store._connect()
-            try:
-                with translated(store.location, "migrating the schema"):
-                    await migrate(conn, store.location)
-            finally:
-                await conn.close()
-            await store._writer_connection()
-        except BaseException:
-            await store.aclose()
-            raise
-        return store
+        return await cls(url, readers=readers, connect_timeout_s=connect_timeout_s, policy=policy)._opened()
 
     @property
     def location(self) -> str:
         return self._location
 
     # ------------------------------------------------------------------------------------------ plumbing
+
+    async def _prepare(self) -> None:
+        conn = await self._connect()
+        try:
+            with translated(self.location, "migrating the schema"):
+                await migrate(conn, self.location)
+        finally:
+            await conn.close()
+        await self._writer_connection()
 
     async def _connect(self) -> Conn:
         try:
@@ -140,11 +127,6 @@ class PostgresMarketDataStore(MarketDataStore):
             msg = f"cannot connect to {self.location}: {first_line(exc)}"
             raise StorageError(msg, location=self.location) from exc
 
-    def _check_open(self) -> None:
-        if self._closed:
-            msg = f"the store on {self.location} is closed"
-            raise StorageError(msg, location=self.location)
-
     async def _writer_connection(self) -> Conn:
         """The writer connection, reconnected if the last one was lost."""
         if self._writer is None or self._writer.closed:
@@ -155,7 +137,7 @@ class PostgresMarketDataStore(MarketDataStore):
             self._writer = conn
         return self._writer
 
-    async def _write(self, action: str, work: Callable[[Conn], Awaitable[_R]]) -> _R:
+    async def _transaction(self, action: str, work: Callable[[Conn], Awaitable[_R]]) -> _R:
         """Run ``work`` in one transaction on the writer connection: all of it is stored, or none."""
         self._check_open()
         async with self._write_lock:
@@ -163,12 +145,15 @@ class PostgresMarketDataStore(MarketDataStore):
             try:
                 with translated(self.location, action):
                     async with conn.transaction():
-                        return await work(conn)
+                        result = await work(conn)
             except BaseException:
+                self._series.rollback()
                 # A cancelled or failed transaction may leave the session mid-protocol; start afresh.
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                     await conn.close()
                 raise
+            self._series.commit()
+            return result
 
     @asynccontextmanager
     async def _reader(self, action: str) -> AsyncIterator[Conn]:
@@ -189,145 +174,23 @@ class PostgresMarketDataStore(MarketDataStore):
                 else:
                     self._idle_readers.append(conn)
 
-    async def _read(self, action: str, work: Callable[[Conn], Awaitable[_R]]) -> _R:
+    async def _read(self, action: str, statements: Sequence[Statement], build: Callable[[Found], _R]) -> _R:
         async with self._reader(action) as conn:
-            return await work(conn)
+            found: Found = []
+            for sql, params in statements:
+                cur = await conn.execute(_writes.pyformat(sql), params)
+                found.append(await cur.fetchall())
+        return build(found)
 
-    # ------------------------------------------------------------------------------------------ klines
-
-    async def save_klines(self, klines: Sequence[Kline], *, now_ms: int) -> SaveResult:
-        if len(klines) > _VALIDATE_INLINE:
-            batch = await asyncio.to_thread(validate_klines, klines, now_ms, self._policy)
+    async def _save(self, action: str, kind: DataKind, rows: Sequence[Any], validate: Validate) -> SaveResult:
+        self._check_open()
+        if len(rows) > _VALIDATE_INLINE:
+            batch = await asyncio.to_thread(validate, rows)
         else:
-            batch = validate_klines(klines, now_ms, self._policy)
-
-        async def work(conn: Conn) -> tuple[int, int, _reads.SeriesIds]:
-            written = await _writes.write_klines(conn, batch.accepted, self._series)
-            await _writes.write_rejections(conn, batch.rejections)
-            return written
-
-        stored, updated, created = await self._write("saving candles", work)
-        self._series.update(created)  # only now: a rolled-back series id must not be remembered
+            batch = validate(rows)
+        work = functools.partial(_writes.write_batch, kind=kind, batch=batch, series=self._series)
+        stored, updated = await self._transaction(action, work)
         return batch.result(stored, updated)
-
-    async def _load(
-        self, symbol: Symbol, interval: Interval, start_ms: int | None, end_ms: int | None, limit: int | None
-    ) -> list[Kline]:
-        async def work(conn: Conn) -> list[Kline]:
-            sid = await _reads.series_id(conn, symbol, interval, self._series)
-            if sid is None:
-                return []
-            lo, hi = _bounds(start_ms, end_ms)
-            return await _reads.read_klines(conn, sid, symbol, interval, lo, hi, limit)
-
-        return await self._read("reading candles", work)
-
-    async def load_klines(
-        self, symbol: Symbol, interval: Interval, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[Kline]:
-        return await self._load(symbol, interval, start_ms, end_ms, None)
-
-    async def iter_klines(
-        self,
-        symbol: Symbol,
-        interval: Interval,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-        *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-    ) -> AsyncIterator[list[Kline]]:
-        if chunk_size < 1:
-            msg = f"chunk_size must be at least 1, not {chunk_size}"
-            raise InvalidInputError(msg)
-        cursor = start_ms
-        while True:
-            chunk = await self._load(symbol, interval, cursor, end_ms, chunk_size)
-            if chunk:
-                yield chunk
-            if len(chunk) < chunk_size:
-                return
-            cursor = chunk[-1].open_time_ms + 1
-
-    async def kline_coverage(
-        self, symbol: Symbol, interval: Interval, start_ms: int | None = None, end_ms: int | None = None
-    ) -> KlineCoverage:
-        async def work(conn: Conn) -> KlineCoverage:
-            sid = await _reads.series_id(conn, symbol, interval, self._series)
-            return await _reads.read_coverage(conn, sid, symbol, interval, start_ms, end_ms)
-
-        return await self._read("reading coverage", work)
-
-    async def missing_ranges(
-        self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
-    ) -> list[MissingRange]:
-        return list((await self.kline_coverage(symbol, interval, start_ms, end_ms)).gaps)
-
-    # ------------------------------------------------------------------------------------------ the rest
-
-    async def save_price_ticks(self, quotes: Sequence[PriceQuote], *, now_ms: int) -> SaveResult:
-        batch = validate_quotes(quotes, now_ms, self._policy)
-        stored, updated = await self._write(
-            "saving prices", lambda c: _save(c, _writes.write_quotes(c, batch.accepted), batch.rejections)
-        )
-        return batch.result(stored, updated)
-
-    async def load_price_ticks(
-        self, symbol: Symbol, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[PriceQuote]:
-        lo, hi = _bounds(start_ms, end_ms)
-        return await self._read("reading prices", lambda c: _reads.read_quotes(c, symbol, lo, hi))
-
-    async def save_tickers_24h(self, tickers: Sequence[Ticker24h], *, now_ms: int) -> SaveResult:
-        batch = validate_tickers(tickers, now_ms, self._policy)
-        stored, updated = await self._write(
-            "saving 24h statistics",
-            lambda c: _save(c, _writes.write_tickers(c, batch.accepted), batch.rejections),
-        )
-        return batch.result(stored, updated)
-
-    async def load_tickers_24h(
-        self, symbol: Symbol, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[Ticker24h]:
-        lo, hi = _bounds(start_ms, end_ms)
-        return await self._read("reading 24h statistics", lambda c: _reads.read_tickers(c, symbol, lo, hi))
-
-    async def save_account_snapshots(self, accounts: Sequence[AccountInfo], *, now_ms: int) -> SaveResult:
-        batch = validate_accounts(accounts, now_ms)
-        stored, updated = await self._write(
-            "saving account snapshots",
-            lambda c: _save(c, _writes.write_accounts(c, batch.accepted), batch.rejections),
-        )
-        return batch.result(stored, updated)
-
-    async def load_account_snapshots(
-        self, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[AccountInfo]:
-        lo, hi = _bounds(start_ms, end_ms)
-        return await self._read("reading account snapshots", lambda c: _reads.read_accounts(c, lo, hi))
-
-    async def record_rejections(
-        self,
-        kind: DataKind,
-        counts: Mapping[Reason, int],
-        *,
-        now_ms: int,
-        symbol: Symbol | None = None,
-        interval: Interval | None = None,
-        message: str = "",
-    ) -> None:
-        rows = [
-            RejectionCount(kind, symbol, interval, reason, count, now_ms, message)
-            for reason, count in counts.items()
-            if count > 0
-        ]
-        await self._write("recording rejected rows", lambda c: _writes.write_rejections(c, rows))
-
-    async def rejection_counts(
-        self, kind: DataKind | None = None, symbol: Symbol | None = None, interval: Interval | None = None
-    ) -> list[RejectionCount]:
-        return await self._read(
-            "reading rejection counts", lambda c: _reads.read_rejections(c, kind, symbol, interval)
-        )
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
@@ -341,23 +204,3 @@ class PostgresMarketDataStore(MarketDataStore):
             self._writer = None
             for conn in connections:
                 await conn.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-
-def _bounds(start_ms: int | None, end_ms: int | None) -> tuple[int, int]:
-    return (_reads.MIN_MS if start_ms is None else start_ms, _reads.MAX_MS if end_ms is None else end_ms)
-
-
-async def _save(
-    conn: Conn, written: Awaitable[tuple[int, int]], rejections: Sequence[RejectionCount]
-) -> tuple[int, int]:
-    counts = await written
-    await _writes.write_rejections(conn, rejections)
-    return counts

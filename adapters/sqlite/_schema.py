@@ -10,21 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 
-import attrs
+from adapters._sql.schema import Migration, check_known, pending
 
-from domain import SchemaVersionError
-
-__all__ = ["LATEST_VERSION", "MIGRATIONS", "Migration", "migrate", "schema_version"]
-
-
-@attrs.frozen
-class Migration:
-    """One forward step: the schema ``version`` it produces and the statements that get there."""
-
-    version: int
-    description: str
-    statements: tuple[str, ...]
-
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "migrate", "schema_version"]
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -166,21 +154,15 @@ def migrate(conn: sqlite3.Connection, location: str, target: int = LATEST_VERSIO
     conn.execute("BEGIN IMMEDIATE")
     try:
         current = schema_version(conn)
-        if current > LATEST_VERSION:
-            msg = (
-                f"{location} has schema version {current}, newer than the {LATEST_VERSION} this "
-                "binance-gateway knows; upgrade binance-gateway or use another database"
-            )
-            raise SchemaVersionError(msg, location=location)
+        check_known(current, MIGRATIONS, location)
         conn.execute(_VERSION_TABLE)
-        for migration in MIGRATIONS:
-            if current < migration.version <= target:
-                for statement in migration.statements:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO schema_version (version, description) VALUES (?, ?)",
-                    (migration.version, migration.description),
-                )
+        for migration in pending(current, target, MIGRATIONS):
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (version, description) VALUES (?, ?)",
+                (migration.version, migration.description),
+            )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

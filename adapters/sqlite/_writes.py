@@ -9,27 +9,60 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
-from adapters.sqlite import _rows
-from adapters.sqlite._reads import SeriesIds, read_account, series_id
-from domain import AccountInfo, Interval, Kline, PriceQuote, RejectionCount, Symbol, Ticker24h
+from adapters._sql import queries
+from adapters._sql.rows import (
+    KLINE_COLUMNS,
+    QUOTE_COLUMNS,
+    TICKER_COLUMNS,
+    account_from_rows,
+    account_row,
+    balance_rows,
+    by_series,
+    quote_row,
+    rejection_row,
+    ticker_row,
+)
+from adapters._sql.store import SeriesIds
+from adapters.sqlite._rows import CODEC, kline_rows
+from domain import AccountInfo, DataKind, Interval, Kline, PriceQuote, RejectionCount, Symbol, Ticker24h
+from domain.storage import ValidatedBatch
 
 __all__ = [
     "write_accounts",
+    "write_batch",
     "write_klines",
     "write_quotes",
     "write_rejections",
     "write_tickers",
 ]
 
+_T = TypeVar("_T")
+
+
+def write_batch(
+    conn: sqlite3.Connection, *, kind: DataKind, batch: ValidatedBatch[Any], series: SeriesIds
+) -> tuple[int, int]:
+    """Upsert the batch's accepted rows (of ``kind``) and add its rejections; return (new, changed)."""
+    rows = batch.accepted
+    match kind:
+        case DataKind.KLINE:
+            counts = write_klines(conn, rows, series)
+        case DataKind.PRICE_TICK:
+            counts = write_quotes(conn, rows)
+        case DataKind.TICKER_24H:
+            counts = write_tickers(conn, rows)
+        case DataKind.ACCOUNT_SNAPSHOT:
+            counts = write_accounts(conn, rows)
+    write_rejections(conn, batch.rejections)
+    return counts
+
 
 def _upsert_sql(table: str, columns: str, keys: str) -> tuple[str, str]:
-    names = [c.strip() for c in columns.split(",")]
-    key_names = {k.strip() for k in keys.split(",")}
-    values = [n for n in names if n not in key_names]
-    marks = ", ".join("?" * len(names))
+    values = queries.value_columns(columns, keys)
+    marks = ", ".join("?" * len(columns.split(",")))
     plain = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names are constants
     assign = ", ".join(f"{v} = excluded.{v}" for v in values)
     old = ", ".join(f"{table}.{v}" for v in values)
@@ -38,9 +71,9 @@ def _upsert_sql(table: str, columns: str, keys: str) -> tuple[str, str]:
     return plain, upsert
 
 
-_KLINES = _upsert_sql("klines", _rows.KLINE_COLUMNS, "series_id, open_time_ms")
-_QUOTES = _upsert_sql("price_ticks", "symbol, as_of_ms, price", "symbol, as_of_ms")
-_TICKERS = _upsert_sql("tickers_24h", _rows.TICKER_COLUMNS, "symbol, close_time_ms")
+_KLINES = _upsert_sql("klines", KLINE_COLUMNS, "series_id, open_time_ms")
+_QUOTES = _upsert_sql("price_ticks", QUOTE_COLUMNS, "symbol, as_of_ms")
+_TICKERS = _upsert_sql("tickers_24h", TICKER_COLUMNS, "symbol, close_time_ms")
 
 
 def _write_group(
@@ -62,118 +95,86 @@ def _write_group(
     return new, changed - new
 
 
-def write_klines(
-    conn: sqlite3.Connection, klines: Sequence[Kline], known: SeriesIds
-) -> tuple[int, int, SeriesIds]:
-    """Upsert candles sorted by (symbol, interval, open time); return (new, changed, series created).
-
-    Series created here are returned rather than cached, since a rollback would undo them.
-    """
+def write_klines(conn: sqlite3.Connection, klines: Sequence[Kline], series: SeriesIds) -> tuple[int, int]:
+    """Upsert candles sorted by (symbol, interval, open time); return (new, changed)."""
     stored = updated = 0
-    created: SeriesIds = {}
-    for (symbol, interval), group in _by_series(klines):
-        sid = created.get((symbol.value, interval.value)) or series_id(conn, symbol, interval, known)
+    for (symbol, interval), group in by_series(klines):
+        sid = series.get(symbol, interval)
         if sid is None:
-            cursor = conn.execute(
-                "INSERT INTO series (symbol, interval) VALUES (?, ?)", (symbol.value, interval.value)
-            )
-            sid = created[(symbol.value, interval.value)] = int(cursor.lastrowid or 0)
-        keys = [k.open_time_ms for k in group]
+            sid = _series_id(conn, symbol, interval)
+            series.add(symbol, interval, sid)
         new, changed = _write_group(
             conn,
             _KLINES,
             "SELECT open_time_ms FROM klines WHERE series_id = ? AND open_time_ms BETWEEN ? AND ?",
             sid,
-            keys,
-            _rows.kline_rows(sid, group),
+            [k.open_time_ms for k in group],
+            kline_rows(sid, group),
         )
         stored += new
         updated += changed
-    return stored, updated, created
+    return stored, updated
 
 
-def _by_series(klines: Sequence[Kline]) -> Iterable[tuple[tuple[Symbol, Interval], Sequence[Kline]]]:
-    if not klines:
-        return []
-    first, last = klines[0], klines[-1]
-    if first.symbol == last.symbol and first.interval is last.interval:
-        return [((first.symbol, first.interval), klines)]  # sorted by series, so all one series
-    return [(key, list(group)) for key, group in itertools.groupby(klines, lambda k: (k.symbol, k.interval))]
+def _series_id(conn: sqlite3.Connection, symbol: Symbol, interval: Interval) -> int:
+    """The series' id, the series created if it is new (the write lock is held, so nobody else can)."""
+    key = (symbol.value, interval.value)
+    row = conn.execute(queries.SERIES_ID, key).fetchone()
+    if row is not None:
+        return int(row[0])
+    return int(conn.execute('INSERT INTO series (symbol, "interval") VALUES (?, ?)', key).lastrowid or 0)
+
+
+def _write_by_symbol(
+    conn: sqlite3.Connection,
+    statements: tuple[str, str],
+    table: str,
+    time_column: str,
+    items: Sequence[_T],
+    row: Callable[[_T], tuple[Any, ...]],
+) -> tuple[int, int]:
+    """Upsert rows keyed by (symbol, time), sorted by that key; return (new, changed)."""
+    existing_sql = f"SELECT {time_column} FROM {table} WHERE symbol = ? AND {time_column} BETWEEN ? AND ?"  # noqa: S608
+    stored = updated = 0
+    rows = [row(item) for item in items]  # each begins (symbol, time)
+    for symbol, group in itertools.groupby(rows, lambda r: r[0]):
+        group_rows = list(group)
+        new, changed = _write_group(
+            conn, statements, existing_sql, symbol, [r[1] for r in group_rows], group_rows
+        )
+        stored += new
+        updated += changed
+    return stored, updated
 
 
 def write_quotes(conn: sqlite3.Connection, quotes: Sequence[PriceQuote]) -> tuple[int, int]:
-    stored = updated = 0
-    for symbol, group in itertools.groupby(quotes, lambda q: q.symbol.value):
-        items = list(group)
-        new, changed = _write_group(
-            conn,
-            _QUOTES,
-            "SELECT as_of_ms FROM price_ticks WHERE symbol = ? AND as_of_ms BETWEEN ? AND ?",
-            symbol,
-            [q.as_of_ms for q in items],
-            [_rows.quote_row(q) for q in items],
-        )
-        stored += new
-        updated += changed
-    return stored, updated
+    return _write_by_symbol(conn, _QUOTES, "price_ticks", "as_of_ms", quotes, lambda q: quote_row(q, CODEC))
 
 
 def write_tickers(conn: sqlite3.Connection, tickers: Sequence[Ticker24h]) -> tuple[int, int]:
-    stored = updated = 0
-    for symbol, group in itertools.groupby(tickers, lambda t: t.symbol.value):
-        items = list(group)
-        new, changed = _write_group(
-            conn,
-            _TICKERS,
-            "SELECT close_time_ms FROM tickers_24h WHERE symbol = ? AND close_time_ms BETWEEN ? AND ?",
-            symbol,
-            [t.close_time_ms for t in items],
-            [_rows.ticker_row(t) for t in items],
-        )
-        stored += new
-        updated += changed
-    return stored, updated
+    return _write_by_symbol(
+        conn, _TICKERS, "tickers_24h", "close_time_ms", tickers, lambda t: ticker_row(t, CODEC)
+    )
 
 
 def write_accounts(conn: sqlite3.Connection, accounts: Sequence[AccountInfo]) -> tuple[int, int]:
     """Snapshots are few and have child rows, so each is compared with what is stored in Python."""
     stored = updated = 0
     for info in accounts:
-        row = _rows.account_row(info)
-        uid, update_ms = row[0], row[1]
-        current = read_account(conn, uid, update_ms)
-        if current == info:
-            continue
+        row = account_row(info, CODEC)
+        key = row[:2]  # (uid, update time)
+        current = conn.execute(queries.ACCOUNT, key).fetchone()
         if current is None:
             stored += 1
+        elif account_from_rows(current, conn.execute(queries.ACCOUNT_BALANCES, key), CODEC) == info:
+            continue
         else:
             updated += 1
-            conn.execute(
-                "DELETE FROM account_balances WHERE uid = ? AND update_time_ms = ?", (uid, update_ms)
-            )
+            conn.execute(queries.DELETE_BALANCES, key)
         conn.execute(f"INSERT OR REPLACE INTO account_snapshots VALUES ({', '.join('?' * len(row))})", row)  # noqa: S608
-        conn.executemany("INSERT INTO account_balances VALUES (?, ?, ?, ?, ?, ?)", _rows.balance_rows(info))
+        conn.executemany(queries.INSERT_BALANCE, balance_rows(info, CODEC))
     return stored, updated
 
 
 def write_rejections(conn: sqlite3.Connection, rejections: Iterable[RejectionCount]) -> None:
-    conn.executemany(
-        """INSERT INTO rejections (kind, symbol, interval, reason, count, last_seen_ms, last_message)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (kind, symbol, interval, reason) DO UPDATE SET
-               count = count + excluded.count,
-               last_seen_ms = max(last_seen_ms, excluded.last_seen_ms),
-               last_message = excluded.last_message""",
-        [
-            (
-                r.kind.value,
-                r.symbol.value if r.symbol is not None else "",
-                r.interval.value if r.interval is not None else "",
-                r.reason.value,
-                r.count,
-                r.last_seen_ms,
-                r.last_message,
-            )
-            for r in rejections
-        ],
-    )
+    conn.executemany(queries.UPSERT_REJECTION, map(rejection_row, rejections))

@@ -1,51 +1,40 @@
 """The embedded default store: one SQLite file in WAL mode, written by one thread, read by others.
 
-sqlite3 blocks, so nothing runs on the event loop: a single writer thread owns the write connection and
-runs every batch as one ``BEGIN IMMEDIATE`` transaction (other processes wait up to the busy timeout for
-the lock), while reads go to a small pool of threads with their own connections. Under WAL a reader sees
-the last committed state and never waits for the writer.
+sqlite3 blocks, so no database call runs on the event loop: a single writer thread owns the write
+connection and runs every batch as one ``BEGIN IMMEDIATE`` transaction (other processes wait up to the busy
+timeout for the lock), while reads go to a small pool of threads with their own connections, which also
+turn the rows into domain objects. Under WAL a reader sees the last committed state and never waits for the
+writer. What is not SQLite's own (validation, ranges, results) is ``adapters._sql``'s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
-from adapters.sqlite import _reads, _writes
+from adapters._sql.store import Found, SqlMarketDataStore, Statement, Validate
+from adapters.sqlite import _writes
 from adapters.sqlite._errors import translated
+from adapters.sqlite._rows import CODEC
 from adapters.sqlite._schema import migrate
-from domain import (
-    STORAGE_POLICY,
-    AccountInfo,
-    DataKind,
-    Interval,
-    InvalidInputError,
-    Kline,
-    KlineCoverage,
-    PriceQuote,
-    RejectionCount,
-    SaveResult,
-    StorageError,
-    Symbol,
-    Ticker24h,
-)
-from domain.storage import validate_accounts, validate_klines, validate_quotes, validate_tickers
-from domain.validators import MissingRange, Reason, ValidationPolicy
-from ports.storage import DEFAULT_CHUNK_SIZE, MarketDataStore
+from domain import STORAGE_POLICY, DataKind, SaveResult, StorageError
+from domain.validators import ValidationPolicy
 
 __all__ = ["SqliteMarketDataStore"]
 
 _R = TypeVar("_R")
 
 
-class SqliteMarketDataStore(MarketDataStore):
+class SqliteMarketDataStore(SqlMarketDataStore):
     """``MarketDataStore`` on an SQLite file. Build it with ``await SqliteMarketDataStore.open(path)``."""
+
+    _codec = CODEC
 
     def __init__(
         self,
@@ -55,17 +44,15 @@ class SqliteMarketDataStore(MarketDataStore):
         readers: int = 2,
         policy: ValidationPolicy = STORAGE_POLICY,
     ) -> None:
+        super().__init__(policy)
         self._path = Path(path).expanduser()
         self._busy_timeout_ms = busy_timeout_ms
-        self._policy = policy
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="sqlite-reader")
         self._write_conn: sqlite3.Connection | None = None
         self._read_conns: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._series: _reads.SeriesIds = {}
-        self._closed = False
 
     @classmethod
     async def open(
@@ -77,13 +64,7 @@ class SqliteMarketDataStore(MarketDataStore):
         policy: ValidationPolicy = STORAGE_POLICY,
     ) -> Self:
         """Create the file and its folder if needed, switch to WAL and migrate the schema to the latest."""
-        store = cls(path, busy_timeout_ms=busy_timeout_ms, readers=readers, policy=policy)
-        try:
-            await store._run(store._writer, store._open_writer)
-        except BaseException:
-            await store.aclose()
-            raise
-        return store
+        return await cls(path, busy_timeout_ms=busy_timeout_ms, readers=readers, policy=policy)._opened()
 
     @property
     def location(self) -> str:
@@ -97,6 +78,9 @@ class SqliteMarketDataStore(MarketDataStore):
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         return conn
+
+    async def _prepare(self) -> None:
+        await self._run(self._writer, self._open_writer)
 
     def _open_writer(self) -> None:
         with translated(self.location, "opening the database"):
@@ -135,9 +119,7 @@ class SqliteMarketDataStore(MarketDataStore):
         return conn
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., _R], *args: object) -> _R:
-        if self._closed:
-            msg = f"the store on {self.location} is closed"
-            raise StorageError(msg, location=self.location)
+        self._check_open()
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
 
     def _in_transaction(self, action: str, work: Callable[[sqlite3.Connection], _R]) -> _R:
@@ -152,180 +134,38 @@ class SqliteMarketDataStore(MarketDataStore):
                 result = work(conn)
                 conn.execute("COMMIT")
             except BaseException:
+                self._series.rollback()
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        self._series.commit()
         return result
 
-    def _read(self, action: str, work: Callable[[sqlite3.Connection], _R]) -> _R:
+    async def _read(self, action: str, statements: Sequence[Statement], build: Callable[[Found], _R]) -> _R:
+        return await self._run(self._readers, self._read_now, action, statements, build)
+
+    def _read_now(self, action: str, statements: Sequence[Statement], build: Callable[[Found], _R]) -> _R:
         with translated(self.location, action):
-            return work(self._reader())
+            conn = self._reader()
+            found: Found
+            if len(statements) == 1:
+                found = [conn.execute(*statements[0]).fetchall()]
+            else:
+                conn.execute("BEGIN")  # one snapshot for all of them
+                try:
+                    found = [conn.execute(sql, params).fetchall() for sql, params in statements]
+                finally:
+                    conn.execute("COMMIT")
+        return build(found)
 
-    # ------------------------------------------------------------------------------------------ klines
+    async def _save(self, action: str, kind: DataKind, rows: Sequence[Any], validate: Validate) -> SaveResult:
+        return await self._run(self._writer, self._save_now, action, kind, rows, validate)
 
-    async def save_klines(self, klines: Sequence[Kline], *, now_ms: int) -> SaveResult:
-        return await self._run(self._writer, self._save_klines, klines, now_ms)
-
-    def _save_klines(self, klines: Sequence[Kline], now_ms: int) -> SaveResult:
-        batch = validate_klines(klines, now_ms, self._policy)
-
-        def work(conn: sqlite3.Connection) -> tuple[int, int, _reads.SeriesIds]:
-            stored, updated, created = _writes.write_klines(conn, batch.accepted, self._series)
-            _writes.write_rejections(conn, batch.rejections)
-            return stored, updated, created
-
-        stored, updated, created = self._in_transaction("saving candles", work)
-        self._series.update(created)  # only now: a rolled-back series id must not be remembered
+    def _save_now(self, action: str, kind: DataKind, rows: Sequence[Any], validate: Validate) -> SaveResult:
+        batch = validate(rows)  # here, on the writer thread: never on the event loop
+        work = functools.partial(_writes.write_batch, kind=kind, batch=batch, series=self._series)
+        stored, updated = self._in_transaction(action, work)
         return batch.result(stored, updated)
-
-    async def load_klines(
-        self, symbol: Symbol, interval: Interval, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[Kline]:
-        return await self._run(self._readers, self._load_klines, symbol, interval, start_ms, end_ms, -1)
-
-    def _load_klines(
-        self, symbol: Symbol, interval: Interval, start_ms: int | None, end_ms: int | None, limit: int
-    ) -> list[Kline]:
-        def work(conn: sqlite3.Connection) -> list[Kline]:
-            sid = _reads.series_id(conn, symbol, interval, self._series)
-            if sid is None:
-                return []
-            lo = _reads.MIN_MS if start_ms is None else start_ms
-            hi = _reads.MAX_MS if end_ms is None else end_ms
-            return _reads.read_klines(conn, sid, symbol, interval, lo, hi, limit)
-
-        return self._read("reading candles", work)
-
-    async def iter_klines(
-        self,
-        symbol: Symbol,
-        interval: Interval,
-        start_ms: int | None = None,
-        end_ms: int | None = None,
-        *,
-        chunk_size: int = DEFAULT_CHUNK_SIZE,
-    ) -> AsyncIterator[list[Kline]]:
-        if chunk_size < 1:
-            msg = f"chunk_size must be at least 1, not {chunk_size}"
-            raise InvalidInputError(msg)
-        cursor = start_ms
-        while True:
-            chunk = await self._run(
-                self._readers, self._load_klines, symbol, interval, cursor, end_ms, chunk_size
-            )
-            if chunk:
-                yield chunk
-            if len(chunk) < chunk_size:
-                return
-            cursor = chunk[-1].open_time_ms + 1
-
-    async def kline_coverage(
-        self, symbol: Symbol, interval: Interval, start_ms: int | None = None, end_ms: int | None = None
-    ) -> KlineCoverage:
-        def work(conn: sqlite3.Connection) -> KlineCoverage:
-            sid = _reads.series_id(conn, symbol, interval, self._series)
-            return _reads.read_coverage(conn, sid, symbol, interval, start_ms, end_ms)
-
-        return await self._run(self._readers, self._read, "reading coverage", work)
-
-    async def missing_ranges(
-        self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
-    ) -> list[MissingRange]:
-        return list((await self.kline_coverage(symbol, interval, start_ms, end_ms)).gaps)
-
-    # ------------------------------------------------------------------------------------------ the rest
-
-    async def save_price_ticks(self, quotes: Sequence[PriceQuote], *, now_ms: int) -> SaveResult:
-        def save() -> SaveResult:
-            batch = validate_quotes(quotes, now_ms, self._policy)
-            stored, updated = self._in_transaction(
-                "saving prices",
-                lambda conn: _save(conn, _writes.write_quotes, batch.accepted, batch.rejections),
-            )
-            return batch.result(stored, updated)
-
-        return await self._run(self._writer, save)
-
-    async def load_price_ticks(
-        self, symbol: Symbol, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[PriceQuote]:
-        lo, hi = _bounds(start_ms, end_ms)
-        return await self._run(
-            self._readers, self._read, "reading prices", lambda c: _reads.read_quotes(c, symbol, lo, hi)
-        )
-
-    async def save_tickers_24h(self, tickers: Sequence[Ticker24h], *, now_ms: int) -> SaveResult:
-        def save() -> SaveResult:
-            batch = validate_tickers(tickers, now_ms, self._policy)
-            stored, updated = self._in_transaction(
-                "saving 24h statistics",
-                lambda conn: _save(conn, _writes.write_tickers, batch.accepted, batch.rejections),
-            )
-            return batch.result(stored, updated)
-
-        return await self._run(self._writer, save)
-
-    async def load_tickers_24h(
-        self, symbol: Symbol, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[Ticker24h]:
-        lo, hi = _bounds(start_ms, end_ms)
-        return await self._run(
-            self._readers,
-            self._read,
-            "reading 24h statistics",
-            lambda c: _reads.read_tickers(c, symbol, lo, hi),
-        )
-
-    async def save_account_snapshots(self, accounts: Sequence[AccountInfo], *, now_ms: int) -> SaveResult:
-        def save() -> SaveResult:
-            batch = validate_accounts(accounts, now_ms)
-            stored, updated = self._in_transaction(
-                "saving account snapshots",
-                lambda conn: _save(conn, _writes.write_accounts, batch.accepted, batch.rejections),
-            )
-            return batch.result(stored, updated)
-
-        return await self._run(self._writer, save)
-
-    async def load_account_snapshots(
-        self, start_ms: int | None = None, end_ms: int | None = None
-    ) -> list[AccountInfo]:
-        lo, hi = _bounds(start_ms, end_ms)
-        return await self._run(
-            self._readers, self._read, "reading account snapshots", lambda c: _reads.read_accounts(c, lo, hi)
-        )
-
-    async def record_rejections(
-        self,
-        kind: DataKind,
-        counts: Mapping[Reason, int],
-        *,
-        now_ms: int,
-        symbol: Symbol | None = None,
-        interval: Interval | None = None,
-        message: str = "",
-    ) -> None:
-        rows = [
-            RejectionCount(kind, symbol, interval, reason, count, now_ms, message)
-            for reason, count in counts.items()
-            if count > 0
-        ]
-        await self._run(
-            self._writer,
-            self._in_transaction,
-            "recording rejected rows",
-            lambda conn: _writes.write_rejections(conn, rows),
-        )
-
-    async def rejection_counts(
-        self, kind: DataKind | None = None, symbol: Symbol | None = None, interval: Interval | None = None
-    ) -> list[RejectionCount]:
-        return await self._run(
-            self._readers,
-            self._read,
-            "reading rejection counts",
-            lambda c: _reads.read_rejections(c, kind, symbol, interval),
-        )
 
     # ------------------------------------------------------------------------------------------ lifecycle
 
@@ -344,26 +184,3 @@ class SqliteMarketDataStore(MarketDataStore):
             self._write_conn = None
         for conn in connections:
             conn.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-
-def _bounds(start_ms: int | None, end_ms: int | None) -> tuple[int, int]:
-    return (_reads.MIN_MS if start_ms is None else start_ms, _reads.MAX_MS if end_ms is None else end_ms)
-
-
-def _save(
-    conn: sqlite3.Connection,
-    write: Callable[[sqlite3.Connection, Sequence[_R]], tuple[int, int]],
-    accepted: Sequence[_R],
-    rejections: Sequence[RejectionCount],
-) -> tuple[int, int]:
-    counts = write(conn, accepted)
-    _writes.write_rejections(conn, rejections)
-    return counts

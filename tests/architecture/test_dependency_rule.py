@@ -25,6 +25,7 @@ SKELETON = (
     "adapters/telemetry",
     "adapters/alerts",
     "adapters/cli",
+    "adapters/_sql",
 )
 SDK_ALLOWED = ("adapters/container.py", "adapters/telemetry/")
 
@@ -76,6 +77,8 @@ def test_contracts_are_kept_by_an_empty_skeleton(skeleton: Path) -> None:
         ("adapters/telemetry", "import application", "driven-adapters"),
         ("adapters/binance", "import adapters.memory", "independent-adapters"),
         ("adapters/sqlite", "import adapters.postgres", "independent-adapters"),
+        ("adapters/_sql", "import adapters.sqlite", "neutral-sql"),
+        ("adapters/_sql", "import psycopg", "neutral-sql"),
     ],
 )
 def test_each_contract_catches_its_violation(
