@@ -631,8 +631,9 @@ async def _limiter_run(
         "count_429": after["count_429"] - before["count_429"],
         "count_418": after["count_418"] - before["count_418"],
         "peak_in_flight": wire.peak,
-        # Answers that straddle a boundary are charged to the new window by the limiter (it cannot tell which
-        # window the exchange counted them in); the last admission shows whether the budget ran out early.
+        # When the last request of a window was admitted, and how many were on the wire as it opened: a
+        # window left short with an early last admission is the limiter idling with budget left, not a client
+        # too slow to spend it.
         "on_wire_at_window_start": [wire.on_wire_at(window * WINDOW_MS) for window in covered],
         "last_admitted_s": [last[window] / 1000 for window in covered],
         "requests": len(entries),
@@ -676,7 +677,7 @@ async def limiter_benchmark(key: Key, windows: int, log: Callable[[str], None]) 
             "scenario",
             f"weight per window (limit {LIMIT})",
             "share of budget",
-            "requests",
+            "requests (whole run)",
             "peak on the wire",
             "on the wire at window start",
             "last request admitted",
@@ -755,6 +756,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{options.windows} whole windows per scenario\n"
         )
         print(limiter["table"] + "\n")
+        for run in limiter["runs"]:
+            for failure in run["failures"]:
+                print(f"- {run['scenario']}: a caller failed: {failure}")
     if options.json is not None:
         write_json(options.json, report)
         log(f"results written to {options.json}")
