@@ -95,6 +95,20 @@ async def test_a_rewrite_with_other_values_replaces_the_row(store: MarketDataSto
     assert await store.load_klines(BTC, M1) == [first[0], corrected]
 
 
+async def test_a_large_batch_and_its_rewrite_are_counted_row_by_row(store: MarketDataStore) -> None:
+    # Large enough that a store writing many rows per statement has whole blocks and a remainder.
+    series = candles(1_000)
+    assert (await store.save_klines(series, now_ms=NOW_MS)).stored == 1_000
+    changed = {3, 75, 76, 77, 500, 998, 999}
+    rewrite = [with_close(k, Decimal("43000.5")) if i in changed else k for i, k in enumerate(series)]
+    extra = candles(250, start_ms=series[-1].open_time_ms + 60_000)
+
+    result = await store.save_klines([*rewrite, *extra], now_ms=NOW_MS)
+
+    assert (result.stored, result.updated, result.duplicates) == (250, len(changed), 1_000 - len(changed))
+    assert await store.load_klines(BTC, M1) == [*rewrite, *extra]
+
+
 async def test_repeats_within_a_batch_keep_the_last(store: MarketDataStore) -> None:
     original = candle(T0)
     later = with_close(original, Decimal("41000"))
