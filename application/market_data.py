@@ -17,6 +17,7 @@ from application.validation import KlineRanges, raise_if_invalid, validate_marke
 from domain import (
     Balance,
     BookTicker,
+    CheckedKlinePage,
     ConfigurationError,
     ExchangeInfo,
     Interval,
@@ -281,6 +282,15 @@ class MarketDataService:
         end_ms: int | None,
     ) -> list[tuple[str, Violation]]:
         now_ms = self._clock.now_ms()
+        # A page checked as it was built needs only the range and the future bound, at its ends; any doubt
+        # and it is checked in full below, which says exactly what is wrong.
+        if (
+            isinstance(klines, CheckedKlinePage)
+            and klines.is_checked_series(symbol, interval)
+            and klines.open_times_within(start_ms, end_ms)
+            and klines.open_times_within(None, now_ms + self._policy.max_future_ms)
+        ):
+            return []
         problems: list[tuple[str, Violation]] = []
         for kline in klines:
             label = f"{symbol} {interval.value} kline {kline.open_time_ms}"

@@ -46,6 +46,7 @@ from domain.health import (
     Threshold,
 )
 from domain.intervals import Interval
+from domain.kline_page import CheckedKlinePage, build_kline_page
 from domain.market import BookTicker, Kline, PriceQuote, ServerTime, Ticker24h, ms_to_datetime
 from domain.storage import STORAGE_POLICY, DataKind, KlineCoverage, RejectionCount, SaveResult, ValidatedBatch
 from domain.streams import (
@@ -81,6 +82,7 @@ __all__ = [
     "BinanceAPIError",
     "BookTicker",
     "BookTickerEvent",
+    "CheckedKlinePage",
     "ClockSkewError",
     "CommissionRates",
     "ConfigurationError",
@@ -140,6 +142,7 @@ __all__ = [
     "TickerEvent",
     "TradeEvent",
     "ValidatedBatch",
+    "build_kline_page",
     "ms_to_datetime",
     "parse_symbols",
 ]

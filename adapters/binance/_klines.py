@@ -2,24 +2,21 @@
 
 A kline is a positional array (see ``domain.Kline`` for the index of each field). ``build_klines`` works a
 column at a time so that the per-value work runs in C (``map``, ``zip``, ``str.join``): type checks cost a
-join or a set of types per column, decimals are made by ``map``, and the objects are filled through their slot
-descriptors, which is what attrs' ``__init__`` does one Python call at a time. Any doubt (a wrong type, a
+join or a set of types per column, decimals are made by ``map``, and ``domain.build_kline_page`` makes the
+objects and checks the page against the candle rules, column by column. Any doubt (a wrong type, a
 row of another length, text that is not a finite number) sends the page to ``check_rows``, which walks it
 row by row and says exactly what is wrong; on a good page both give equal objects (a test holds them to it).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable
 from decimal import InvalidOperation
 from itertools import repeat
 from typing import Any
 
-import attrs
-
 from adapters.binance._converters import kind, to_decimal
 from domain import Interval, Kline, Symbol
+from domain.kline_page import build_kline_page
 
 __all__ = ["FIRST_OPTIONAL_INDEX", "build_klines", "check_rows"]
 
@@ -38,28 +35,6 @@ _DECIMALS = (
 _IGNORE = 11
 FIRST_OPTIONAL_INDEX = _IGNORE
 _NAMES = dict(_INTS + _DECIMALS + ((_IGNORE, "ignore"),))
-
-
-def _slot_setters() -> dict[str, Callable[[Kline, Any], None]] | None:
-    """The slot descriptors of Kline, or None when filling slots directly would skip something ``__init__``
-    does (a validator, a converter, a post-init hook) or miss a field."""
-    fields = attrs.fields(Kline)
-    plain = all(f.init and f.validator is None and f.converter is None for f in fields)
-    hooks = hasattr(Kline, "__attrs_post_init__") or hasattr(Kline, "__attrs_pre_init__")
-    names = {f.name for f in fields}
-    if (
-        not plain
-        or hooks
-        or "__slots__" not in vars(Kline)
-        or names != {*_NAMES.values(), "symbol", "interval"}
-    ):
-        return None
-    return {name: vars(Kline)[name].__set__ for name in names}
-
-
-_SETTERS = _slot_setters()
-_drain: deque[object] = deque(maxlen=0)  # extend() runs an iterator to its end and keeps nothing
-_new = object.__new__
 
 
 def _decimal_column(column: tuple[Any, ...]) -> list[Any] | None:
@@ -103,21 +78,14 @@ def _columns(raw: list[Any]) -> dict[str, Any] | None:
 
 
 def build_klines(raw: list[Any], symbol: Symbol, interval: Interval) -> list[Kline] | None:
-    """The page as Klines, or None when any row needs a closer look (``check_rows``)."""
-    count = len(raw)
-    if not count:
+    """The page as Klines (checked by ``domain.build_kline_page``), or None when any row needs a closer look
+    (``check_rows``)."""
+    if not raw:
         return []
     values = _columns(raw)
     if values is None:
         return None
-    values["symbol"] = repeat(symbol, count)
-    values["interval"] = repeat(interval, count)
-    if _SETTERS is None:
-        return list(map(Kline, *(values[f.name] for f in attrs.fields(Kline))))
-    klines: list[Kline] = list(map(_new, repeat(Kline, count)))
-    for name, setter in _SETTERS.items():
-        _drain.extend(map(setter, klines, values[name]))
-    return klines
+    return build_kline_page(values, symbol, interval)
 
 
 def _row_problems(row: list[Any]) -> tuple[dict[str, Any], list[tuple[int, str]]]:
