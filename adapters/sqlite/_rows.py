@@ -7,7 +7,7 @@ call and builds plain tuples for ``executemany``; the other rows go through ``ad
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, InvalidOperation
 from typing import Any
 
 from adapters._sql.rows import Codec, kline_values
@@ -15,7 +15,10 @@ from domain import Kline
 
 __all__ = ["CODEC", "kline_rows"]
 
-CODEC = Codec(decimal_in=str, decimal_out=Decimal, flag_in=int)
+# Reading back, ``create_decimal`` under a context this wide is as exact as ``Decimal(text)`` (nothing is
+# rounded or clamped) and a little faster; it does not depend on the reading thread's context either.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
+CODEC = Codec(decimal_in=str, decimal_out=_EXACT.create_decimal, flag_in=int)
 
 
 def kline_rows(series_id: int, klines: Iterable[Kline]) -> list[tuple[Any, ...]]:

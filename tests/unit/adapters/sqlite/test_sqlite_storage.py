@@ -1,13 +1,18 @@
-"""What only the SQLite store does: WAL on a local file, its folder, its lock, and its failures named."""
+"""What only the SQLite store does: WAL on a local file, its folder, its lock, its failures named, and
+decimals kept as exact text."""
 
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters.sqlite import SqliteMarketDataStore
+from adapters.sqlite._rows import CODEC
 from domain import StorageError, StorageUnavailableError
 from tests.contract.storage._data import BTC, M1, NOW_MS, candles
 
@@ -64,3 +69,10 @@ async def test_a_writer_locked_out_past_the_busy_timeout_may_retry(tmp_path: Pat
             other.close()
 
         assert (await store.save_klines(candles(2), now_ms=NOW_MS)).stored == 2
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False))
+def test_a_decimal_comes_back_from_its_text_digit_for_digit(value: Decimal) -> None:
+    back = CODEC.decimal_out(CODEC.decimal_in(value))
+
+    assert back.as_tuple() == value.as_tuple()  # sign, digits and exponent: 1.50 stays 1.50, -0 stays -0
