@@ -120,9 +120,12 @@ def columns_pass(columns: Mapping[str, Sequence[Any]], interval: Interval) -> bo
     times strictly increase. The rules, as ``check_kline`` words them: prices finite and positive, volumes
     finite and not negative, ``low <= open, close <= high``, a trade count not negative, the close after the
     open and both on the interval's grid. Integers and decimals only; anything else is a fail."""
-    opens_ms, closes_ms = columns["open_time_ms"], columns["close_time_ms"]
-    if not opens_ms:
+    if not columns["open_time_ms"]:
         return True
+    return _values_pass(columns) and _times_pass(columns["open_time_ms"], columns["close_time_ms"], interval)
+
+
+def _values_pass(columns: Mapping[str, Sequence[Any]]) -> bool:
     try:
         lows, highs = columns["low"], columns["high"]
         # low <= open, close <= high with a positive low and a finite high: every price finite, positive.
@@ -140,20 +143,35 @@ def columns_pass(columns: Mapping[str, Sequence[Any]], interval: Interval) -> bo
         )
     except (ArithmeticError, TypeError):  # a NaN was compared, or a value is no decimal
         return False
-    if not volumes or min(columns["trade_count"]) < 0:
-        return False
-    # Strictly increasing open times: no duplicate, nothing out of order.
-    if not all(map(operator.lt, opens_ms, islice(opens_ms, 1, None))):
-        return False
+    return volumes and min(columns["trade_count"]) >= 0
+
+
+def _times_pass(opens_ms: Sequence[int], closes_ms: Sequence[int], interval: Interval) -> bool:
+    """Open times strictly increasing (no duplicate, nothing out of order), each candle on the grid."""
     if interval.is_calendar or interval is Interval.WEEK_1:
-        return all(
+        return _increasing(opens_ms) and all(
             interval.is_aligned(open_ms) and close_ms == interval.close_time_ms(open_ms)
             for open_ms, close_ms in zip(opens_ms, closes_ms, strict=True)
         )
     duration = interval.duration_ms
-    return not any(map(operator.mod, opens_ms, repeat(duration))) and all(
-        map(operator.eq, closes_ms, map(operator.add, opens_ms, repeat(duration - 1)))
+    first = opens_ms[0]
+    if _same(opens_ms, range(first, first + duration * len(opens_ms), duration)) and not first % duration:
+        # No gap, the usual page: increasing and on the grid; the close times must follow.
+        return _same(closes_ms, range(first + duration - 1, first + duration * len(closes_ms), duration))
+    return (
+        _increasing(opens_ms)
+        and not any(map(operator.mod, opens_ms, repeat(duration)))
+        and all(map(operator.eq, closes_ms, map(operator.add, opens_ms, repeat(duration - 1))))
     )
+
+
+def _increasing(values: Sequence[int]) -> bool:
+    return all(map(operator.lt, values, islice(values, 1, None)))
+
+
+def _same(values: Sequence[int], expected: range) -> bool:
+    """Whether ``values`` are the numbers of ``expected``, in order (a C-level comparison of lists)."""
+    return len(values) == len(expected) and list(values) == list(expected)
 
 
 def build_kline_page(columns: Mapping[str, Sequence[Any]], symbol: Symbol, interval: Interval) -> list[Kline]:

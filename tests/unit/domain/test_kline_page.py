@@ -45,9 +45,12 @@ def _columns(klines: list[Kline]) -> dict[str, Any]:
 
 @st.composite
 def _pages(draw: st.DrawFn) -> tuple[Interval, Symbol, list[Kline]]:
-    """A valid series, then sometimes a few fields spoiled or candles moved, so both answers occur."""
+    """A valid series, perhaps with a hole, then sometimes a few fields spoiled or candles moved, so both
+    answers occur."""
     interval, klines = draw(kline_series(min_size=0, max_size=12))
     symbol = klines[0].symbol if klines else Symbol("BTCUSDT")
+    if len(klines) > 2 and draw(st.booleans()):  # a hole: still a valid page
+        del klines[draw(st.integers(1, len(klines) - 2))]
     for _ in range(draw(st.integers(0, 3)) if klines else 0):
         index = draw(st.integers(0, len(klines) - 1))
         kline = klines[index]
