@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 #: The benchmarks, in the order ``python -m bench`` runs them; a module not (yet) present is skipped.
 BENCHMARKS = ("rest", "backfill", "streams")
@@ -26,6 +27,19 @@ def run(name: str, argv: Sequence[str]) -> int:
     return int(status or 0)
 
 
+def per_benchmark(argv: Sequence[str], name: str) -> list[str]:
+    """``argv`` for benchmark ``name`` when several run: a ``--json PATH`` becomes ``PATH`` with ``.name``."""
+    args = list(argv)
+    for index, arg in enumerate(args):
+        if arg == "--json" and index + 1 < len(args):
+            path = Path(args[index + 1])
+            args[index + 1] = str(path.with_name(f"{path.stem}.{name}{path.suffix}"))
+        elif arg.startswith("--json="):
+            path = Path(arg.partition("=")[2])
+            args[index] = f"--json={path.with_name(f'{path.stem}.{name}{path.suffix}')}"
+    return args
+
+
 def _run_one(name: str, argv: Sequence[str], present: Sequence[str]) -> int:
     if name not in BENCHMARKS:
         print(f"error: no benchmark named {name!r}; choose from {', '.join(present)}", file=sys.stderr)
@@ -40,8 +54,9 @@ def _run_all(argv: Sequence[str], present: Sequence[str]) -> int:
     if not present:
         print("error: there is no benchmark module in bench/", file=sys.stderr)
         return 1
-    # Options given without a name go to every benchmark (e.g. `python -m bench --quick`).
-    failed = [name for name in present if run(name, argv) != 0]
+    # Options given without a name go to every benchmark (e.g. `python -m bench --quick`); only the shared
+    # ones (bench_parser's) are safe there. Each writes its own JSON file: out.json -> out.rest.json.
+    failed = [name for name in present if run(name, per_benchmark(argv, name)) != 0]
     if failed:
         print(f"error: these benchmarks failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -81,3 +81,13 @@ def test_the_runner_lists_the_benchmarks_present(capsys: pytest.CaptureFixture[s
 def test_the_runner_refuses_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
     assert runner.main(["nonesuch"]) == 2
     assert "no benchmark named 'nonesuch'" in capsys.readouterr().err
+
+
+def test_each_benchmark_run_together_writes_its_own_json_file() -> None:
+    assert runner.per_benchmark(["--quick", "--json", "out/results.json"], "rest") == [
+        "--quick",
+        "--json",
+        "out/results.rest.json",
+    ]
+    assert runner.per_benchmark(["--json=results.json"], "backfill") == ["--json=results.backfill.json"]
+    assert runner.per_benchmark(["--rounds", "3"], "rest") == ["--rounds", "3"]
