@@ -19,6 +19,7 @@ from psycopg import IsolationLevel
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 
+from adapters._sql.rows import Row
 from adapters._sql.store import Found, SqlMarketDataStore, Statement, Validate
 from adapters.postgres import _writes
 from adapters.postgres._errors import first_line, translated
@@ -27,9 +28,12 @@ from domain import (
     STORAGE_POLICY,
     ConfigurationError,
     DataKind,
+    Interval,
+    Kline,
     SaveResult,
     StorageError,
     StorageUnavailableError,
+    Symbol,
 )
 from domain.validators import ValidationPolicy
 
@@ -173,6 +177,10 @@ class PostgresMarketDataStore(SqlMarketDataStore):
                     await conn.close()
                 else:
                     self._idle_readers.append(conn)
+
+    def _klines_from_rows(self, symbol: Symbol, interval: Interval, rows: Sequence[Row]) -> list[Kline]:
+        # psycopg gives NUMERIC as Decimal already: each row is the candle's fields as they are.
+        return [Kline(symbol, interval, *row) for row in rows]
 
     async def _read(self, action: str, statements: Sequence[Statement], build: Callable[[Found], _R]) -> _R:
         async with self._reader(action) as conn:
