@@ -17,12 +17,12 @@ from application.validation import KlineRanges, raise_if_invalid, validate_marke
 from domain import (
     Balance,
     BookTicker,
-    CheckedKlinePage,
     ConfigurationError,
     ExchangeInfo,
     Interval,
     InvalidInputError,
     Kline,
+    KlinePage,
     PriceQuote,
     Symbol,
     Ticker24h,
@@ -285,7 +285,7 @@ class MarketDataService:
         # A page checked as it was built needs only the range and the future bound, at its ends; any doubt
         # and it is checked in full below, which says exactly what is wrong.
         if (
-            isinstance(klines, CheckedKlinePage)
+            isinstance(klines, KlinePage)
             and klines.is_checked_series(symbol, interval)
             and klines.open_times_within(start_ms, end_ms)
             and klines.open_times_within(None, now_ms + self._policy.max_future_ms)

@@ -46,7 +46,7 @@ from domain.health import (
     Threshold,
 )
 from domain.intervals import Interval
-from domain.kline_page import CheckedKlinePage, build_kline_page
+from domain.kline_page import KlinePage, build_kline_page
 from domain.market import BookTicker, Kline, PriceQuote, ServerTime, Ticker24h, ms_to_datetime
 from domain.storage import STORAGE_POLICY, DataKind, KlineCoverage, RejectionCount, SaveResult, ValidatedBatch
 from domain.streams import (
@@ -82,7 +82,6 @@ __all__ = [
     "BinanceAPIError",
     "BookTicker",
     "BookTickerEvent",
-    "CheckedKlinePage",
     "ClockSkewError",
     "CommissionRates",
     "ConfigurationError",
@@ -107,6 +106,7 @@ __all__ = [
     "Kline",
     "KlineCoverage",
     "KlineEvent",
+    "KlinePage",
     "LotSize",
     "MalformedResponseError",
     "MarketEvent",

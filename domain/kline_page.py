@@ -1,16 +1,18 @@
-"""Kline pages built a column at a time, and checked once: the hot path of history and backfills.
+"""Kline pages built a column at a time and checked once, column by column: the hot path of history and
+backfills.
 
 ``build_kline_page`` makes the ``Kline`` objects of a page from its columns (one sequence per field) and
-checks the columns against the rules of ``domain.validators.check_kline`` that do not depend on the time of
-the check, with C-level loops (``map``, ``min``, ``all``) instead of one Python call per candle. A page that
-passes comes back as a ``CheckedKlinePage``: a list that also says it holds candles of one series, in
-strictly increasing open time, each passing those rules. Later steps (the market-data service, a store)
-then need only the checks that depend on "now" (``open_times_within``, ``split_closed``), which look at
-the first and last candle. A page that fails comes back as a plain list, for the reference validators to
-report exactly what is wrong.
+returns them as a ``KlinePage``: a list that keeps the columns until someone asks whether the page passes
+the rules of ``domain.validators.check_kline`` that do not depend on the time of the check. That check
+(``columns_pass``) runs once, on the columns, with C-level loops (``map``, ``min``, ``all``) instead of one
+Python call per candle; a caller that never asks (one that only parses) never pays for it. A page that
+passes holds candles of one series in strictly increasing open time, each passing those rules, so later
+steps (the market-data service, a store) need only the checks that depend on "now" (``open_times_within``,
+``split_closed``), which look at the first and the last candle. A page that fails is validated by the
+reference validators, which report exactly what is wrong.
 
-The certificate is kept honest: ``CheckedKlinePage.intact()`` is true only while the list holds exactly
-the objects that were checked, so a page changed after the check is validated in full again.
+The certificate is kept honest: ``KlinePage.intact()`` is true only while the list holds exactly the
+objects that were built, so a page changed after it was built is validated in full again.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from domain.intervals import Interval
 from domain.market import Kline
 from domain.symbols import Symbol
 
-__all__ = ["PRICE_FIELDS", "VOLUME_FIELDS", "CheckedKlinePage", "build_kline_page", "columns_pass"]
+__all__ = ["PRICE_FIELDS", "VOLUME_FIELDS", "KlinePage", "build_kline_page", "columns_pass"]
 
 #: The fields ``check_kline`` requires to be positive, and those it requires to be finite and not negative.
 PRICE_FIELDS = ("open", "high", "low", "close")
@@ -42,27 +44,43 @@ _le = operator.le
 _is = operator.is_
 
 
-class CheckedKlinePage(list[Kline]):
-    """Candles of ``symbol`` and ``interval`` with strictly increasing open times, each of which passed
-    ``check_kline``'s rules but the future bound (see ``open_times_within``). Made only by
-    ``build_kline_page``; use it as the list it is."""
+class KlinePage(list[Kline]):
+    """Candles of ``symbol`` and ``interval`` built by ``build_kline_page``; use it as the list it is.
 
-    __slots__ = ("_checked", "interval", "symbol")
+    ``is_checked_series`` says whether the candles (still) pass ``check_kline``'s rules but the future bound
+    (see ``open_times_within``) with strictly increasing open times; the check runs on the first call."""
 
-    def __init__(self, klines: Sequence[Kline], symbol: Symbol, interval: Interval) -> None:
+    __slots__ = ("_built", "_columns", "_passed", "interval", "symbol")
+
+    def __init__(
+        self,
+        klines: Sequence[Kline],
+        columns: Mapping[str, Sequence[Any]],
+        symbol: Symbol,
+        interval: Interval,
+    ) -> None:
         super().__init__(klines)
-        self._checked = tuple(klines)
+        self._built = tuple(klines)
+        self._columns: Mapping[str, Sequence[Any]] | None = columns
+        self._passed: bool | None = None
         self.symbol = symbol
         self.interval = interval
 
     def intact(self) -> bool:
-        """Whether the list still holds exactly the candles that were checked (Klines are frozen)."""
-        checked = self._checked
-        return len(self) == len(checked) and all(map(_is, self, checked))
+        """Whether the list still holds exactly the candles that were built (Klines are frozen)."""
+        built = self._built
+        return len(self) == len(built) and all(map(_is, self, built))
+
+    def _passes(self) -> bool:
+        if self._passed is None:
+            assert self._columns is not None  # noqa: S101 - dropped only once the answer is known
+            self._passed = columns_pass(self._columns, self.interval)
+            self._columns = None
+        return self._passed
 
     def is_checked_series(self, symbol: Symbol, interval: Interval) -> bool:
-        """Whether the certificate holds for candles of ``symbol`` and ``interval``."""
-        return self.interval is interval and self.symbol == symbol and self.intact()
+        """Whether these are unchanged candles of ``symbol`` and ``interval`` that pass the check."""
+        return self.interval is interval and self.symbol == symbol and self.intact() and self._passes()
 
     def open_times_within(self, first_ms: int | None, last_ms: int | None) -> bool:
         """Whether every candle opens in ``[first_ms, last_ms]`` (``None``: unbounded): the first and
@@ -77,11 +95,11 @@ class CheckedKlinePage(list[Kline]):
         """For a store: the candles closed before ``now_ms`` (all valid, one per key, in key order) and the
         number still open; ``None`` when a candle opens after ``now_ms + max_future_ms`` or the page was
         changed since its check (validate it in full then)."""
-        if not self.intact() or not self.open_times_within(None, now_ms + max_future_ms):
+        if not (self.intact() and self._passes() and self.open_times_within(None, now_ms + max_future_ms)):
             return None
         # Close times increase with open times, so the closed candles are a prefix of the page.
         closed = bisect_left(self, now_ms, key=_close_time)
-        return self._checked[:closed], len(self) - closed
+        return self._built[:closed], len(self) - closed
 
 
 _close_time: Callable[[Kline], int] = operator.attrgetter("close_time_ms")
@@ -174,15 +192,15 @@ def _same(values: Sequence[int], expected: range) -> bool:
     return len(values) == len(expected) and list(values) == list(expected)
 
 
-def build_kline_page(columns: Mapping[str, Sequence[Any]], symbol: Symbol, interval: Interval) -> list[Kline]:
+def build_kline_page(columns: Mapping[str, Sequence[Any]], symbol: Symbol, interval: Interval) -> KlinePage:
     """The candles of ``columns`` (field name -> one value per candle, every field of ``Kline`` but
-    ``symbol`` and ``interval``, equally long, of the field's type) as ``Kline`` objects: a
-    ``CheckedKlinePage`` when ``columns_pass``, else a plain list. ``ignore`` may be any iterable."""
+    ``symbol`` and ``interval``, equally long, of the field's type; ``ignore`` may be any iterable) as
+    ``Kline`` objects in a ``KlinePage``. The page keeps the columns (not ``ignore``) for its check: do not
+    change them afterwards."""
     if set(columns) != _COLUMN_NAMES:
         msg = f"kline columns must be exactly {sorted(_COLUMN_NAMES)}"
         raise ValueError(msg)
     count = len(columns["open_time_ms"])
     klines = _make(columns, symbol, interval, count)
-    if columns_pass(columns, interval):
-        return CheckedKlinePage(klines, symbol, interval)
-    return klines
+    kept = {name: column for name, column in columns.items() if name != "ignore"}
+    return KlinePage(klines, kept, symbol, interval)

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from application.market_data import MarketDataService
-from domain import CheckedKlinePage, Interval, Kline, Symbol, build_kline_page
+from domain import Interval, Kline, KlinePage, Symbol, build_kline_page
 from domain.kline_page import PRICE_FIELDS, VOLUME_FIELDS, columns_pass
 from domain.storage import STORAGE_POLICY, validate_klines
 from domain.validators import ValidationPolicy, check_kline
@@ -89,7 +89,8 @@ def test_a_page_is_certified_exactly_when_every_candle_passes_check_kline(
 
     assert [repr(k) for k in built] == [repr(attrs.evolve(k, symbol=symbol)) for k in klines]  # NaN != NaN
     assert all(type(k) is Kline for k in built)
-    assert isinstance(built, CheckedKlinePage) == _reference_ok(klines)
+    assert isinstance(built, KlinePage)
+    assert built.is_checked_series(symbol, interval) == _reference_ok(klines)
     assert columns_pass(_columns(klines), interval) == _reference_ok(klines)
 
 
@@ -115,7 +116,8 @@ def test_split_closed_agrees_with_the_store_validation(
 ) -> None:
     interval, symbol, klines = page
     built = build_kline_page(_columns(klines), symbol, interval)
-    if not isinstance(built, CheckedKlinePage):
+    if not built.is_checked_series(symbol, interval):
+        assert built.split_closed(NOW_MS, STORAGE_POLICY.max_future_ms) is None
         return
     now = NOW_MS + now_shift
     split = built.split_closed(now, STORAGE_POLICY.max_future_ms)
@@ -136,7 +138,6 @@ def test_a_page_changed_after_its_check_loses_the_certificate() -> None:
     good = Kline(symbol, interval, 60_000, one, one, one, one, one, 119_999, one, 1, one, one)
     bad = attrs.evolve(good, low=Decimal(-1))
     built = build_kline_page(_columns([good]), symbol, interval)
-    assert isinstance(built, CheckedKlinePage)
     assert built.is_checked_series(symbol, interval)
     assert not built.is_checked_series(Symbol("ETHUSDT"), interval)
     assert not built.is_checked_series(symbol, Interval.MINUTE_3)
