@@ -35,18 +35,40 @@ _DECIMALS = (
 _IGNORE = 11
 FIRST_OPTIONAL_INDEX = _IGNORE
 _NAMES = dict(_INTS + _DECIMALS + ((_IGNORE, "ignore"),))
+# Prices repeat among themselves (an open is often a low): they share one cache; each volume column (all
+# zeros in a quiet market) has its own.
+_DECIMAL_GROUPS = (_DECIMALS[:4], *((item,) for item in _DECIMALS[4:]))
+# The cache pays when fewer than about 40% of a page's values are distinct (measured: 155 ns a value made
+# directly; through the cache 43 ns at 1% distinct, 88 ns at 25%, 229 ns at 74%). The first rows decide: a
+# sample two thirds distinct or less comes from a handful of values (it is nearly all distinct from 150 up).
+_SAMPLE_ROWS = 25
 
 
-def _decimal_column(column: tuple[Any, ...]) -> list[Any] | None:
+def _is_finite_text(column: tuple[Any, ...]) -> bool:
     try:
         text = "".join(column)  # TypeError unless every item is text
     except TypeError:
-        return None
+        return False
     # Every spelling of NaN, sNaN, Inf and Infinity has an n; finite decimal text never does.
-    if "n" in text or "N" in text:
+    return "n" not in text and "N" not in text
+
+
+def _decimal_group(columns: list[tuple[Any, ...]]) -> list[list[Any]] | None:
+    """The columns as decimals, or None when an item is not finite decimal text.
+
+    Columns that repeat few values (the prices of a quiet or coarse-ticked market, zero volumes) are made
+    from a cache of their distinct texts: a dict look-up costs a third of a ``Decimal``. A sample of the
+    first rows decides; the result is the same either way (equal text, equal decimal, exactly).
+    """
+    if not all(map(_is_finite_text, columns)):
         return None
     try:
-        return list(map(to_decimal, column))
+        sample = set().union(*(column[:_SAMPLE_ROWS] for column in columns))
+        if 3 * len(sample) <= 2 * sum(min(len(c), _SAMPLE_ROWS) for c in columns):
+            distinct = set().union(*columns)
+            cached = dict(zip(distinct, map(to_decimal, distinct), strict=True)).__getitem__
+            return [list(map(cached, column)) for column in columns]
+        return [list(map(to_decimal, column)) for column in columns]
     except InvalidOperation:
         return None
 
@@ -64,10 +86,11 @@ def _columns(raw: list[Any]) -> dict[str, Any] | None:
         if set(map(type, columns[index])) != {int}:
             return None
         values[name] = columns[index]
-    for index, name in _DECIMALS:
-        values[name] = _decimal_column(columns[index])
-        if values[name] is None:
+    for group in _DECIMAL_GROUPS:
+        decimals = _decimal_group([columns[index] for index, _ in group])
+        if decimals is None:
             return None
+        values.update(zip((name for _, name in group), decimals, strict=True))
     if len(columns) > _IGNORE:
         if set(map(type, columns[_IGNORE])) != {str}:
             return None

@@ -1,0 +1,61 @@
+"""Pages whose decimals repeat go through the decimal cache of the column path; it must change nothing."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.binance._klines import build_klines, check_rows
+from adapters.binance.parsing import parse_klines
+from domain import Interval, MalformedResponseError, Symbol
+
+_SYMBOL, _INTERVAL = Symbol("BTCUSDT"), Interval.MINUTE_1
+# Equal values spelled differently stay apart: "1.0" and "1.00000000" are different decimals exactly.
+_TEXTS = ["1", "1.0", "1.00000000", "0.00000000", "0", "-0", "0.1", "1E+2", "1e-3", "2.50", "12345.67890123"]
+_QUIET_TAIL = ("0", 0, "0.00000000", "0", "0")
+_BAD = ["1.2.3", "", "abc", " 1", "1_0"]
+
+
+@st.composite
+def _pages(draw: st.DrawFn) -> list[list[Any]]:
+    pool = draw(st.lists(st.sampled_from(_TEXTS), min_size=1, max_size=4))
+    if draw(st.integers(0, 9)) == 0:
+        pool.append(draw(st.sampled_from(_BAD)))
+    rows = []
+    for number in range(draw(st.integers(1, 40))):
+        open_ms = 1_704_067_200_000 + number * 60_000
+        texts = [draw(st.sampled_from(pool)) for _ in range(8)]
+        rows.append([open_ms, *texts[:5], open_ms + 59_999, texts[5], 7, *texts[6:], "0"])
+    return rows
+
+
+@given(_pages())
+def test_the_cached_decimals_equal_the_row_by_row_ones(page: list[list[Any]]) -> None:
+    fast = build_klines(page, _SYMBOL, _INTERVAL)
+    slow, problems = check_rows(page, _SYMBOL, _INTERVAL)
+
+    if problems:
+        assert fast is None
+        with pytest.raises(MalformedResponseError, match=re.escape(problems[0])):
+            parse_klines(page, _SYMBOL, _INTERVAL)
+        return
+    assert fast is not None
+    assert [repr(k) for k in fast] == [repr(k) for k in slow]
+
+
+def test_repeated_texts_keep_their_exact_spelling() -> None:
+    page = [
+        [open_ms, "1.00000000", "1.0", "1", "1.00000000", "0.00000000", open_ms + 59_999, *_QUIET_TAIL]
+        for open_ms in range(1_704_067_200_000, 1_704_067_200_000 + 30 * 60_000, 60_000)
+    ]
+
+    klines = parse_klines(page, _SYMBOL, _INTERVAL)
+
+    assert {(str(k.open), str(k.high), str(k.low), str(k.close)) for k in klines} == {
+        ("1.00000000", "1.0", "1", "1.00000000")
+    }
+    assert {(str(k.volume), str(k.quote_volume)) for k in klines} == {("0E-8", "0")}
