@@ -10,17 +10,21 @@ are known) and, per bucket and window:
 - the weight of requests in flight (sent, not answered), which counts against every window.
 
 ``max(header_used, local_used) + in_flight`` never falls below what the server has counted, so a request is
-sent only when that plus its own weight fits under the limit; otherwise it waits, first come first served, for
-the window to roll over or for an answer that frees room. Windows roll a margin after their server-time
-boundary (the uncertainty of the server-clock estimate), and answers that may have landed in the new window
-are carried into it. On 429 every caller waits out ``Retry-After``; during a 418 ban every call raises
-``IPBannedError`` at once and nothing is sent. Time and sleep are injected, so tests run on a fake clock.
+sent only when that plus its own weight fits under the limit; otherwise it waits, in arrival order, for the
+window to roll over or for an answer that frees room. A caller may pass those ahead of it only while each of
+them waits for a window to roll over anyway, and only if it still leaves them room in the window they wait
+for: a light request uses the end of a window that a heavy one cannot, and never delays it. Windows roll a
+margin after their server-time boundary (the uncertainty of the server-clock estimate), and answers that may
+have landed in the new window are carried into it. On 429 every caller waits out ``Retry-After``; during a
+418 ban every call raises ``IPBannedError`` at once and nothing is sent. Time and sleep are injected, so tests
+run on a fake clock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import math
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Protocol
@@ -44,6 +48,7 @@ _DEFAULT_MARGIN_MS = 25.0
 # Before the first clock sample the estimate is the local clock: assume an NTP-disciplined host.
 _UNSYNCED_MARGIN_MS = 250.0
 _MARGIN_SHARE = 0.1  # a margin never exceeds a tenth of its window
+_HEADER_NAMES_KEPT = 64  # header names whose meaning is remembered (a server sends a dozen or so)
 
 BucketKey = tuple[str, int]  # (rate-limit type, window length in ms)
 
@@ -64,17 +69,31 @@ class _Bucket:
     window_id: int = -1
     header_used: int = 0
     local_used: int = 0
+    # Constants of the limit, read on every call: worked out once.
+    key: BucketKey = attrs.field(init=False)
+    weighted: bool = attrs.field(init=False)
+    suffix: str = attrs.field(init=False)
+    capacity: int = attrs.field(init=False)
+    cap: float = attrs.field(init=False)  # the largest clock margin for this window
 
-    @property
-    def key(self) -> BucketKey:
-        return (self.limit.rate_limit_type, self.window_ms)
+    def __attrs_post_init__(self) -> None:
+        self.key = (self.limit.rate_limit_type, self.window_ms)
+        self.weighted = self.limit.rate_limit_type == _WEIGHT
+        self.suffix = self.limit.header_suffix
+        self.capacity = self.limit.limit
+        self.cap = self.window_ms * _MARGIN_SHARE
 
     @property
     def used(self) -> int:
         return max(self.header_used, self.local_used)
 
     def cost(self, weight: int) -> int:
-        return weight if self.limit.rate_limit_type == _WEIGHT else 1
+        return weight if self.weighted else 1
+
+
+@attrs.define(eq=False)
+class _Waiter:
+    weight: int
 
 
 @attrs.frozen
@@ -114,11 +133,13 @@ class WeightLimiter:
         self._sleep = sleep
         self._margin = margin_ms
         self._buckets: dict[BucketKey, _Bucket] = {}
-        self._lock = asyncio.Lock()
         self._changed = asyncio.Event()
+        self._waiters: list[_Waiter] = []  # callers waiting for room, in arrival order
+        self._header_names: dict[str, str | None] = {}
+        self._next_roll_ms = -math.inf  # the earliest time a window rolls over, as of the last roll
+        self._rolled_with = math.nan  # the clock margin that time was worked out with
         self._in_flight_weight = 0
         self._in_flight_requests = 0
-        self._queued = 0  # callers inside acquire's queue: while there are any, newcomers queue too
         self._recent: collections.deque[tuple[float, int]] = collections.deque()
         self._paused_until_ms = 0.0
         self._banned_until_ms = 0
@@ -158,6 +179,7 @@ class WeightLimiter:
             )
         if any(key[0] == _WEIGHT for key in fresh):
             self._buckets = fresh
+            self._next_roll_ms = -math.inf  # work the windows out again at the next look
             self._notify()
 
     @property
@@ -167,24 +189,37 @@ class WeightLimiter:
     # ------------------------------------------------------------------------------------------ acquire
 
     async def acquire(self, weight: int, *, endpoint: str | None = None) -> Permit:
-        """Reserve ``weight``, waiting (FIFO) until it fits; raises ``IPBannedError`` during a ban."""
+        """Reserve ``weight``, waiting until it fits; raises ``IPBannedError`` during a ban.
+
+        Callers are served in arrival order, with one exception: while every caller ahead of this one is
+        held by a full window (it cannot go before that window rolls over, whatever happens meanwhile), this
+        one may go first if it fits now and still leaves each of them room in the window it waits for. So
+        the remaining budget of a window is used by lighter requests, and no request ahead is ever delayed
+        beyond the roll-over it was waiting for.
+        """
         self._raise_if_banned(endpoint)
         started = self._now()
-        if not self._queued and self._blocked_for_ms(started, weight) <= 0:
-            return self._reserve(weight, 0.0)  # nobody is queued and it fits: no need to queue
-        self._queued += 1
+        if self._admissible_in_ms(started, weight, len(self._waiters)) <= 0:
+            return self._reserve(weight, 0.0)  # it fits, and it delays no caller that is waiting
+        waiter = _Waiter(weight)
+        self._waiters.append(waiter)
         try:
-            async with self._lock:
-                while True:
-                    self._raise_if_banned(endpoint)
-                    now = self._now()
-                    delay_ms = self._blocked_for_ms(now, weight)
-                    if delay_ms <= 0:
-                        break
-                    await self._wait(delay_ms / 1000)
-                permit = self._reserve(weight, max(0.0, (now - started) / 1000))
+            while True:
+                self._raise_if_banned(endpoint)
+                now = self._now()
+                position = self._waiters.index(waiter)
+                delay_ms = self._admissible_in_ms(now, weight, position)
+                if delay_ms <= 0:
+                    break
+                if position == 0:
+                    await self._wait(delay_ms / 1000)  # the head of the queue waits for time to pass
+                    self._notify()  # time has passed: callers behind it look again
+                else:
+                    await self._wait(None)  # the others look again when something changes
+            permit = self._reserve(weight, max(0.0, (now - started) / 1000))
         finally:
-            self._queued -= 1
+            self._waiters.remove(waiter)
+            self._notify()
         self.total_wait_s += permit.waited_s
         return permit
 
@@ -201,44 +236,87 @@ class WeightLimiter:
             msg = f"the exchange has banned this IP until {when}; nothing is sent before then"
             raise IPBannedError(msg, banned_until_ms=until, http_status=None, endpoint=endpoint)
 
-    def _blocked_for_ms(self, now: float, weight: int) -> float:
+    def _admissible_in_ms(self, now: float, weight: int, position: int) -> float:
+        """0 when a caller of ``weight`` with ``position`` callers ahead of it may go now; else how long
+        to wait before looking again (for a caller behind others: any positive number)."""
         if self._paused_until_ms > now:
             return self._paused_until_ms - now
-        self._roll(now)
-        delays = [
-            (bucket.window_id + 1) * bucket.window_ms + self._bucket_margin(bucket) - now
-            for bucket in self._buckets.values()
-            if not self._fits(bucket, weight)
-        ]
-        return max(max(delays, default=0.0), 1.0) if delays else 0.0
+        margin = self._roll(now)
+        own = self._blocked_for_ms(now, weight, margin)
+        if own > 0 or position == 0:
+            return own
+        for waiter in self._waiters[:position]:
+            ahead = self._blocked_for_ms(now, waiter.weight, margin)
+            if ahead <= 0 or not self._leaves_room(now + ahead, waiter.weight, weight, margin):
+                return 1.0
+        return 0.0
+
+    def _blocked_for_ms(self, now: float, weight: int, margin: float) -> float:
+        """How long until ``weight`` may fit (0: it fits now); ``_roll`` has run at ``now``."""
+        delay = 0.0
+        for bucket in self._buckets.values():
+            if not self._fits(bucket, weight):
+                delay = max(delay, (bucket.window_id + 1) * bucket.window_ms + min(margin, bucket.cap) - now)
+        return max(delay, 1.0) if delay else 0.0
 
     def _fits(self, bucket: _Bucket, weight: int) -> bool:
-        weighted = bucket.limit.rate_limit_type == _WEIGHT
-        in_flight = self._in_flight_weight if weighted else self._in_flight_requests
+        in_flight = self._in_flight_weight if bucket.weighted else self._in_flight_requests
         estimate = bucket.used + in_flight
         # A request heavier than the whole limit could never fit; it goes alone into an empty window.
-        return estimate + bucket.cost(weight) <= bucket.limit.limit or estimate == 0
+        return estimate + bucket.cost(weight) <= bucket.capacity or estimate == 0
 
-    def _bucket_margin(self, bucket: _Bucket) -> float:
-        return min(self._margin(), bucket.window_ms * _MARGIN_SHARE)
+    def _leaves_room(self, at: float, waiting: int, passing: int, margin: float) -> bool:
+        """Whether ``waiting``, due to go at ``at``, still fits then if ``passing`` is sent now.
 
-    def _roll(self, now: float) -> None:
-        while self._recent and self._recent[0][0] < now - 2 * self._margin() - 1000:
-            self._recent.popleft()
+        A window that rolls over by ``at`` then holds at most what is in flight now (and ``passing``) plus
+        the answers carried into it; a window that does not roll holds its current count as well.
+        """
         for bucket in self._buckets.values():
-            margin = self._bucket_margin(bucket)
-            window_id = int((now - margin) // bucket.window_ms)
+            bucket_margin = min(margin, bucket.cap)
+            next_start = (bucket.window_id + 1) * bucket.window_ms
+            in_flight = self._in_flight_weight if bucket.weighted else self._in_flight_requests
+            if next_start + bucket_margin <= at:
+                carried = sum(bucket.cost(w) for t, w in self._recent if t >= next_start - bucket_margin)
+                load = in_flight + carried
+            else:
+                load = bucket.used + in_flight
+            if load + bucket.cost(passing) + bucket.cost(waiting) > bucket.capacity:
+                return False
+        return True
+
+    def _roll(self, now: float) -> float:
+        """Start the windows whose time has come; returns the clock margin it used (asked once)."""
+        margin = self._margin()
+        recent = self._recent
+        while recent and recent[0][0] < now - 2 * margin - 1000:
+            recent.popleft()
+        if now < self._next_roll_ms and margin == self._rolled_with:
+            return margin  # no window rolls over before the earliest roll-over worked out last time
+        next_roll = math.inf
+        for bucket in self._buckets.values():
+            bucket_margin = min(margin, bucket.cap)
+            window_id = int((now - bucket_margin) // bucket.window_ms)
             if window_id > bucket.window_id:
                 start = window_id * bucket.window_ms
                 # Answers this close to the boundary may have been counted in the new window.
-                carried = [weight for at, weight in self._recent if at >= start - margin]
+                carried = [weight for at, weight in recent if at >= start - bucket_margin]
                 bucket.window_id = window_id
                 bucket.header_used = 0
                 bucket.local_used = sum(bucket.cost(weight) for weight in carried)
+            next_roll = min(next_roll, (bucket.window_id + 1) * bucket.window_ms + bucket_margin)
+        self._next_roll_ms = next_roll
+        self._rolled_with = margin
+        return margin
 
-    async def _wait(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
+    async def _wait(self, seconds: float | None) -> None:
         watcher = asyncio.ensure_future(self._changed.wait())
+        if seconds is None:
+            try:
+                await watcher
+            finally:
+                watcher.cancel()
+            return
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
         try:
             await asyncio.wait((sleeper, watcher), return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -246,8 +324,9 @@ class WeightLimiter:
             watcher.cancel()
 
     def _notify(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+        if self._waiters:  # nobody else waits on the event
+            self._changed.set()
+            self._changed = asyncio.Event()
 
     # ------------------------------------------------------------------------------------------ release
 
@@ -261,29 +340,38 @@ class WeightLimiter:
             self._recent.append((now, permit.weight))
             for bucket in self._buckets.values():
                 bucket.local_used += bucket.cost(permit.weight)
-        if headers is not None:
-            self._reconcile(headers, dict(permit.window_ids))
+        if headers:
+            self._reconcile(headers, permit.window_ids)
         self._notify()
 
-    def _reconcile(self, headers: Mapping[str, str], sent_in: dict[BucketKey, int]) -> None:
+    def _header_suffix(self, name: str) -> str | None:
+        """``1M`` for ``X-MBX-USED-WEIGHT-1M`` (any case), else ``None``; looked up by the exact name."""
+        try:
+            return self._header_names[name]
+        except KeyError:
+            pass
+        match = _HEADER.match(name)
+        suffix = f"{int(match.group(1))}{match.group(2).upper()}" if match is not None else None
+        if len(self._header_names) < _HEADER_NAMES_KEPT:
+            self._header_names[name] = suffix
+        return suffix
+
+    def _reconcile(self, headers: Mapping[str, str], sent_in: tuple[tuple[BucketKey, int], ...]) -> None:
+        windows = dict(sent_in)
         for name, value in headers.items():
-            match = _HEADER.match(name)
-            if match is None:
+            suffix = self._header_suffix(name)
+            if suffix is None:
                 continue
             try:
                 used = int(value.strip())
             except ValueError:
                 continue
-            suffix = f"{int(match.group(1))}{match.group(2).upper()}"
             self.last_headers[suffix] = used
             for bucket in self._buckets.values():
                 # A request sent in an earlier window reports that window's count (or the new one's):
                 # its own weight is already counted in the current window, so its header is left out.
-                if (
-                    bucket.limit.rate_limit_type == _WEIGHT
-                    and bucket.limit.header_suffix == suffix
-                    and sent_in.get(bucket.key) == bucket.window_id
-                ):
+                sent_in_current = windows.get(bucket.key) == bucket.window_id
+                if bucket.weighted and bucket.suffix == suffix and sent_in_current:
                     bucket.header_used = max(bucket.header_used, used)
 
     def on_rate_limited(self, retry_after_s: float | None) -> None:

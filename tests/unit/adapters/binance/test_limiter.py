@@ -101,7 +101,51 @@ async def test_weight_in_flight_counts_before_any_answer() -> None:
     assert permit.waited_s > 0
 
 
-async def test_callers_are_served_first_come_first_served() -> None:
+async def test_a_lighter_request_passes_a_head_that_waits_for_the_next_window_anyway() -> None:
+    time = FakeTime(START_MS + 20_000)  # 20 s into a minute
+    limit = limiter(time)
+    await send(limit, 8)
+    order: list[tuple[str, float]] = []
+
+    async def call(name: str, weight: int) -> None:
+        permit = await limit.acquire(weight)
+        order.append((name, time.now_ms))
+        limit.release(permit)
+
+    start = time.now_ms
+    heavy = asyncio.ensure_future(call("heavy", 5))  # 8 + 5 > 10: must wait for the next window
+    light = asyncio.ensure_future(call("light", 1))  # fits now, and leaves the heavy one its room
+    await asyncio.gather(heavy, light)  # (the fake clock jumps as soon as the heavy one sleeps)
+
+    # The light one used the budget left; the heavy one went exactly when the window rolled over.
+    assert order == [("light", start), ("heavy", START_MS + 60_000 + MARGIN_MS)]
+
+
+async def test_callers_keep_their_order_when_passing_would_take_room_the_head_needs() -> None:
+    time = FakeTime(START_MS + 20_000)  # 20 s into a minute
+    hourly = RateLimit("REQUEST_WEIGHT", "HOUR", 1, 13)  # does not roll over with the minute
+    limit = limiter(time, PER_MINUTE, hourly)
+    await send(limit, 8)
+    order: list[tuple[str, float]] = []
+
+    async def call(name: str, weight: int) -> None:
+        permit = await limit.acquire(weight)
+        order.append((name, time.now_ms))
+        limit.release(permit)
+
+    heavy = asyncio.ensure_future(call("heavy", 5))  # waits for the minute; the hour has 5 left for it
+    await asyncio.sleep(0)
+    light = asyncio.ensure_future(call("light", 1))  # would fit now, but would leave the hour 4
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+    assert order == []
+    await heavy
+    assert order == [("heavy", START_MS + 60_000 + MARGIN_MS)]
+    light.cancel()  # the hour is full until it rolls over
+
+
+async def test_callers_that_cannot_pass_are_served_in_arrival_order() -> None:
     time = FakeTime()
     limit = limiter(time)
     await send(limit, 8)
@@ -112,11 +156,52 @@ async def test_callers_are_served_first_come_first_served() -> None:
         order.append(name)
         limit.release(permit)
 
-    heavy = asyncio.ensure_future(call("heavy", 5))  # must wait for the next window
+    first = asyncio.ensure_future(call("first", 5))
     await asyncio.sleep(0)
-    await asyncio.gather(heavy, call("light", 1))  # would fit now, but queues behind the heavy one
+    await asyncio.gather(first, call("second", 3))  # 8 + 3 > 10: it waits for the next window too
 
-    assert order == ["heavy", "light"]
+    assert order == ["first", "second"]
+
+
+async def test_mixed_weights_fill_every_window_and_the_heavy_ones_wait_for_one_roll_over_at_most() -> None:
+    time = FakeTime(START_MS + 3_456)
+
+    async def sleep_when_idle(seconds: float) -> None:
+        for _ in range(50):  # time passes only once every other caller is waiting too
+            await asyncio.sleep(0)
+        await time.sleep(seconds)
+
+    limit = WeightLimiter(
+        now_ms=time.wall_ms, sleep=sleep_when_idle, limits=(PER_10S,), margin_ms=lambda: MARGIN_MS
+    )
+    server = SimulatedExchange(time)
+    cycle = (2, 4, 1, 20, 2)  # klines, five prices, server time, account, klines
+    heavy_admissions: list[tuple[float, float]] = []  # (asked at, admitted at)
+    done = 0
+
+    async def caller(offset: int) -> None:
+        nonlocal done
+        for i in range(60):
+            weight = cycle[(offset + i) % len(cycle)]
+            asked = time.now_ms
+            permit = await limit.acquire(weight)
+            if weight == 20:
+                heavy_admissions.append((asked, time.now_ms))
+            headers = server.handle(weight)
+            await asyncio.sleep(0)  # others are reserved and sent while this one is in flight
+            limit.release(permit, headers=headers)
+        done += 1
+
+    await asyncio.gather(*(caller(offset) for offset in range(8)))
+
+    windows = [server.per_window[w] for w in sorted(server.per_window)]
+    assert done == 8  # nobody starved
+    assert max(windows) <= 200
+    assert len(windows) > 3
+    assert all(used >= 198 for used in windows[:-1])  # at least 99% of every full window
+    for asked, admitted in heavy_admissions:
+        roll_over = ((asked - MARGIN_MS) // 10_000 + 1) * 10_000 + MARGIN_MS
+        assert admitted <= roll_over  # never held past the window it was waiting for
 
 
 async def test_a_request_heavier_than_the_whole_limit_goes_alone_into_an_empty_window() -> None:
