@@ -103,11 +103,22 @@ def structure_str(value: object, _: object = None) -> str:
     raise Rejected(msg)
 
 
+_SYMBOLS: dict[str, Symbol] = {}  # symbols already checked, by their exact text (Symbol is immutable)
+_SYMBOLS_KEPT = 8192  # Binance lists a few thousand
+
+
 def _structure_symbol(value: object, _: object = None) -> Symbol:
+    text = structure_str(value)
+    symbol = _SYMBOLS.get(text)
+    if symbol is not None:
+        return symbol
     try:
-        return Symbol(structure_str(value))
+        symbol = Symbol(text)
     except InvalidInputError as exc:
         raise Rejected(str(exc)) from None
+    if len(_SYMBOLS) < _SYMBOLS_KEPT:
+        _SYMBOLS[text] = symbol
+    return symbol
 
 
 def _structure_interval(value: object, _: object = None) -> Interval:

@@ -8,12 +8,10 @@ in request order. Every method is a span named after the port method (``MarketDa
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
-from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
 from adapters.binance import parsing, weights
@@ -25,7 +23,7 @@ from adapters.binance.retry import RetryPolicy
 from adapters.binance.secrets import install_log_redaction
 from adapters.binance.settings import BinanceSettings
 from adapters.binance.signing import symbols_param
-from adapters.binance.telemetry import BinanceTelemetry
+from adapters.binance.telemetry import BinanceTelemetry, CurrentSpan
 from domain import (
     AccountInfo,
     BookTicker,
@@ -85,18 +83,11 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
 
     # ------------------------------------------------------------------------------------------ helpers
 
-    @contextlib.contextmanager
-    def _span(self, name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:
-        with self._telemetry.tracer.start_as_current_span(
-            name, record_exception=False, set_status_on_exception=False
-        ) as span:
-            span.set_attributes(attributes)
-            try:
-                yield span
-            except GatewayError as exc:
-                span.set_attribute("error.type", type(exc).__name__)
-                span.set_status(trace.Status(trace.StatusCode.ERROR, type(exc).__name__))
-                raise
+    def _span(self, name: str, **attributes: AttributeValue) -> CurrentSpan:
+        """The span of one port method; a ``GatewayError`` leaving it marks it as failed."""
+        return CurrentSpan(
+            self._telemetry.tracer, name, attributes=attributes, error_types=(GatewayError,)
+        )
 
     def _now_ms(self) -> int:
         return int(self._clock.server_now_ms())

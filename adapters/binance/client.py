@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
 
 from adapters.binance._transport import AiohttpTransport
 from adapters.binance.clock import ClockSync
@@ -32,7 +33,7 @@ from adapters.binance.parsing import loads, parse_server_time
 from adapters.binance.retry import RetryPolicy
 from adapters.binance.settings import BinanceSettings, Credentials
 from adapters.binance.signing import encode_params, sign_query
-from adapters.binance.telemetry import BinanceTelemetry
+from adapters.binance.telemetry import BinanceTelemetry, CurrentSpan
 from adapters.binance.weights import TIME
 from domain.errors import (
     BinanceAPIError,
@@ -46,6 +47,7 @@ __all__ = ["USER_AGENT", "BinanceHttpClient", "close_on_shutdown", "new_http_cli
 
 USER_AGENT = "binance-gateway/0.1"
 _STATUS_WINDOW_S = 300.0
+_PATHS_KEPT = 256  # paths whose per-attempt constants are kept (the adapter uses about a dozen)
 _log = logging.getLogger(__name__)
 
 
@@ -108,6 +110,48 @@ async def close_on_shutdown(client: httpx.AsyncClient) -> AsyncIterator[httpx.As
         await client.aclose()
 
 
+class _PathConstants:
+    """What every attempt at one path shares: its URL, span name and attribute sets (never mutated)."""
+
+    __slots__ = ("endpoint", "failure", "path", "span_attributes", "span_name", "success", "url")
+
+    def __init__(self, path: str, base_url: str, host: str) -> None:
+        self.path = path
+        self.url = base_url + path
+        self.span_name = f"HTTP GET {path}"
+        self.span_attributes: dict[str, AttributeValue] = {
+            "http.request.method": "GET",
+            "url.path": path,
+            "server.address": host,
+        }
+        self.endpoint = {"endpoint": path}
+        self.success = {"endpoint": path, "outcome": "success"}
+        self.failure = {"endpoint": path, "outcome": "error"}
+
+
+_WEIGHT_HEADER = b"x-mbx-used-weight-"
+
+
+def _weight_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The ``X-MBX-USED-WEIGHT-*`` headers of an answer, for the limiter (the largest value of a repeat)."""
+    found: dict[str, str] = {}
+    for name, value in raw:
+        if name[:18].lower() == _WEIGHT_HEADER:
+            key = name.decode("latin-1")
+            text = value.decode("latin-1")
+            previous = found.get(key)
+            if previous is None or _as_int(text) > _as_int(previous):
+                found[key] = text
+    return found
+
+
+def _as_int(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        return -1
+
+
 class BinanceHttpClient:
     """Sends GET requests to one Binance REST host; see the module docstring for the path they take."""
 
@@ -128,6 +172,10 @@ class BinanceHttpClient:
         self._retry = retry
         self._telemetry = telemetry
         self._host = httpx.URL(settings.base_url).host
+        # The settings are frozen: what each call would work out from them is worked out once.
+        self._credential_problem = settings.credential_problem
+        self._recv_window = settings.recv_window_param
+        self._paths: dict[str, _PathConstants] = {}
         self._attempts: collections.deque[tuple[float, bool]] = collections.deque()
 
     @property
@@ -136,7 +184,7 @@ class BinanceHttpClient:
 
     def credentials(self) -> Credentials:
         """The credentials for signed calls; ``ConfigurationError`` (nothing is sent) if they are unusable."""
-        problem = self._settings.credential_problem
+        problem = self._credential_problem
         if problem is not None or self._settings.credentials is None:
             raise ConfigurationError(problem or "no credentials are configured")
         return self._settings.credentials
@@ -176,7 +224,7 @@ class BinanceHttpClient:
             return encode_params(params)
         full = [
             *params,
-            ("recvWindow", self._settings.recv_window_param),
+            ("recvWindow", self._recv_window),
             ("timestamp", str(self._clock.timestamp_ms())),
         ]
         return sign_query(full, credentials.signer)
@@ -189,37 +237,39 @@ class BinanceHttpClient:
         credentials: Credentials | None,
         retries: int,
     ) -> Any:
+        constants = self._paths.get(path) or self._constants(path)
         permit = await self._limiter.acquire(weight, endpoint=path)
         if permit.waited_s > 0:
-            self._telemetry.limiter_wait.record(permit.waited_s, {"endpoint": path})
+            self._telemetry.limiter_wait.record(permit.waited_s, constants.endpoint)
         query = self._query(params, credentials)
         # The query is passed as bytes: httpx keeps it as is, so the bytes sent are the bytes signed.
-        url = httpx.URL(self._settings.base_url + path, query=query.encode("ascii"))
+        url = httpx.URL(constants.url, query=query.encode("ascii"))
         headers = {"X-MBX-APIKEY": credentials.api_key.reveal()} if credentials is not None else None
-        with self._telemetry.tracer.start_as_current_span(
-            f"HTTP GET {path}",
-            kind=trace.SpanKind.CLIENT,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            span.set_attributes(
-                {
-                    "http.request.method": "GET",
-                    "url.path": path,
-                    "server.address": self._host,
-                    "binance.request.weight": weight,
-                    "binance.limiter.wait_s": permit.waited_s,
-                    "http.request.resend_count": retries,
-                }
-            )
+        with CurrentSpan(self._telemetry.tracer, constants.span_name, kind=trace.SpanKind.CLIENT) as span:
+            recording = span.is_recording()
+            if recording:
+                span.set_attributes(
+                    {
+                        **constants.span_attributes,
+                        "binance.request.weight": weight,
+                        "binance.limiter.wait_s": permit.waited_s,
+                        "http.request.resend_count": retries,
+                    }
+                )
             started = time.perf_counter()
             try:
-                body = await self._exchange(url, headers, path, permit, span)
+                body = await self._exchange(url, headers, path, permit, span if recording else None)
             except BinanceAPIError as exc:
-                self._finish(span, path, started, exc)
+                self._finish(span, constants, started, exc)
                 raise
-            self._finish(span, path, started, None)
+            self._finish(span, constants, started, None)
             return body
+
+    def _constants(self, path: str) -> _PathConstants:
+        constants = _PathConstants(path, self._settings.base_url, self._host)
+        if len(self._paths) < _PATHS_KEPT:
+            self._paths[path] = constants
+        return constants
 
     async def _exchange(
         self,
@@ -227,7 +277,7 @@ class BinanceHttpClient:
         headers: dict[str, str] | None,
         path: str,
         permit: Permit,
-        span: trace.Span,
+        span: trace.Span | None,
     ) -> Any:
         try:
             with translate_transport_errors(path):
@@ -235,10 +285,11 @@ class BinanceHttpClient:
         except BinanceAPIError:
             self._limiter.release(permit, sent=True)  # it may have reached the server: count it
             raise
-        self._limiter.release(permit, headers=response.headers)
-        span.set_attribute("http.response.status_code", response.status_code)
-        span.set_attribute("binance.weight.used", self._limiter.used_weight())
+        self._limiter.release(permit, headers=_weight_headers(response.headers.raw))
         status = response.status_code
+        if span is not None:
+            span.set_attribute("http.response.status_code", status)
+            span.set_attribute("binance.weight.used", self._limiter.used_weight())
         if httpx.codes.is_success(status):
             return loads(response.content, path)
         error = error_from_response(
@@ -254,11 +305,15 @@ class BinanceHttpClient:
             self._limiter.on_rate_limited(error.retry_after)
         raise error
 
-    def _finish(self, span: trace.Span, path: str, started: float, error: BinanceAPIError | None) -> None:
+    def _finish(
+        self, span: trace.Span, constants: _PathConstants, started: float, error: BinanceAPIError | None
+    ) -> None:
         elapsed = time.perf_counter() - started
+        path = constants.path
         outcome = "success" if error is None else "error"
-        self._telemetry.duration.record(elapsed, {"endpoint": path, "outcome": outcome})
-        self._telemetry.requests.add(1, {"endpoint": path, "outcome": outcome})
+        attributes = constants.success if error is None else constants.failure
+        self._telemetry.duration.record(elapsed, attributes)
+        self._telemetry.requests.add(1, attributes)
         now = time.monotonic()
         self._attempts.append((now, error is not None))
         while self._attempts and self._attempts[0][0] < now - _STATUS_WINDOW_S:

@@ -74,10 +74,14 @@ class HmacSigner:
     key_type = "HMAC"
 
     def __init__(self, secret: Secret) -> None:
-        self._key = secret.reveal().encode("utf-8")
+        # The keyed state (the key padded and hashed into the inner and outer digests) is set up once;
+        # each signature starts from a copy of it.
+        self._keyed = hmac.new(secret.reveal().encode("utf-8"), digestmod=hashlib.sha256)
 
     def sign(self, payload: bytes) -> str:
-        return hmac.new(self._key, payload, hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update(payload)
+        return mac.hexdigest()
 
     def __repr__(self) -> str:
         return "HmacSigner(secret=Secret('***'))"

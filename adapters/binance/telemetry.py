@@ -18,16 +18,69 @@ Metrics (attributes in brackets; ``endpoint`` is a path such as ``/api/v3/klines
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from types import TracebackType
 
-from opentelemetry import metrics, trace
+from opentelemetry import context, metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.util.types import AttributeValue
 
 from adapters.binance.clock import ClockSync
 from adapters.binance.limiter import WeightLimiter
 
-__all__ = ["SCOPE", "BinanceTelemetry"]
+__all__ = ["SCOPE", "BinanceTelemetry", "CurrentSpan"]
 
 SCOPE = "binance_gateway.binance"
+
+
+class CurrentSpan:
+    """``with CurrentSpan(tracer, name) as span``: a span that is the current one inside the block.
+
+    What ``tracer.start_as_current_span(name, record_exception=False, set_status_on_exception=False)`` does
+    (start, make current, restore the context and end on exit, whatever happened), without its two layers of
+    generator context managers: a fraction of the CPU, which counts when there are two spans per call.
+    ``attributes`` are set only on a span that records. With ``error_types``, an exception of those types
+    marks the span: ``error.type`` and an error status.
+    """
+
+    __slots__ = ("_attributes", "_error_types", "_kind", "_name", "_span", "_token", "_tracer")
+
+    def __init__(
+        self,
+        tracer: trace.Tracer,
+        name: str,
+        *,
+        kind: trace.SpanKind = trace.SpanKind.INTERNAL,
+        attributes: dict[str, AttributeValue] | None = None,
+        error_types: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self._tracer = tracer
+        self._name = name
+        self._kind = kind
+        self._attributes = attributes
+        self._error_types = error_types
+
+    def __enter__(self) -> trace.Span:
+        span = self._tracer.start_span(
+            self._name, kind=self._kind, record_exception=False, set_status_on_exception=False
+        )
+        if self._attributes and span.is_recording():
+            span.set_attributes(self._attributes)
+        self._span = span
+        self._token = context.attach(trace.set_span_in_context(span))
+        return span
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        span = self._span
+        try:
+            if exc is not None and isinstance(exc, self._error_types):
+                kind = type(exc).__name__
+                span.set_attribute("error.type", kind)
+                span.set_status(trace.Status(trace.StatusCode.ERROR, kind))
+        finally:
+            context.detach(self._token)
+            span.end()
 
 
 class BinanceTelemetry:
