@@ -50,6 +50,9 @@ _PRICE = "/api/v3/ticker/price"
 _BOOK = "/api/v3/ticker/bookTicker"
 _TICKER_24H = "/api/v3/ticker/24hr"
 _TICKER_BAND = 20
+_PLANS_KEPT = 512  # symbol lists whose plan is kept, per adapter
+# A plan: its form, then each request's parameters and weight.
+_Requests = tuple[str, tuple[tuple[tuple[tuple[str, str], ...], int], ...]]
 
 
 class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
@@ -78,6 +81,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             retry=retry or RetryPolicy.from_settings(settings.max_retries, settings.retry_max_seconds),
             telemetry=self._telemetry,
         )
+        self._plans: dict[tuple[str, tuple[str, ...]], _Requests] = {}
         credentials = settings.credentials
         install_log_redaction(credentials.secrets() if credentials is not None else ())
 
@@ -95,6 +99,33 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
     async def _get(self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int) -> Any:
         return await self._client.get(path, params, weight=weight)
 
+    def _plan(
+        self,
+        path: str,
+        symbols: tuple[str, ...],
+        weight_of: Callable[[int | None], int],
+        band_sizes: Sequence[int],
+    ) -> _Requests:
+        """The cheapest form for ``symbols`` and the requests it takes (parameters, weight), kept per path
+        and symbol list: the plan depends on nothing else."""
+        cached = self._plans.get((path, symbols))
+        if cached is not None:
+            return cached
+        plan = weights.plan_symbols(symbols, weight_of, band_sizes)
+        requests: tuple[tuple[tuple[tuple[str, str], ...], int], ...]
+        if plan.form == "single":
+            requests = (((("symbol", symbols[0]),), weight_of(1)),)
+        elif plan.form == "all":
+            requests = (((), plan.weight),)
+        else:
+            requests = tuple(
+                ((("symbols", symbols_param(batch)),), weight_of(len(batch))) for batch in plan.batches
+            )
+        planned = (plan.form, requests)
+        if len(self._plans) < _PLANS_KEPT:
+            self._plans[(path, symbols)] = planned
+        return planned
+
     async def _many(
         self,
         path: str,
@@ -110,20 +141,18 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
         wanted = unique(symbols)
         if not wanted:
             return []
-        plan = weights.plan_symbols([s.value for s in wanted], weight_of, band_sizes)
-        if plan.form == "single":
-            items = [parse_one(await self._get(path, [("symbol", wanted[0].value)], weight=weight_of(1)))]
-        elif plan.form == "all":
-            items = parse_list(await self._get(path, weight=plan.weight))
+        form, requests = self._plan(path, tuple(s.value for s in wanted), weight_of, band_sizes)
+        if form == "single":
+            params, weight = requests[0]
+            items = [parse_one(await self._get(path, params, weight=weight))]
+        elif form == "all":
+            items = parse_list(await self._get(path, weight=requests[0][1]))
         else:
-            pages = await gather_all(
-                self._get(path, [("symbols", symbols_param(batch))], weight=weight_of(len(batch)))
-                for batch in plan.batches
-            )
+            pages = await gather_all(self._get(path, params, weight=weight) for params, weight in requests)
             items = [item for page in pages for item in parse_list(page)]
         found = {key(item): item for item in items}
         missing = [s for s in wanted if s not in found]
-        if missing and plan.form == "all":
+        if missing and form == "all":
             msg = f"the exchange does not list {missing[0]}"
             raise InvalidSymbolError(msg, code=-1121, endpoint=path)
         if missing:

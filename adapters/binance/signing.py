@@ -9,6 +9,7 @@ with ``&signature=<percent-encoded signature>`` appended. Nothing re-encodes it 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -44,6 +45,14 @@ Params = Sequence[tuple[str, str]]
 
 def _quote(text: str) -> str:
     # urllib's always-safe set is exactly A-Za-z0-9 and "-_.~"; safe="" escapes "/" too.
+    if text.isascii() and text.isalnum():
+        return text  # names, symbols, numbers, hex signatures: nothing to escape
+    return _quote_parameter(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quote_parameter(text: str) -> str:
+    # Parameter values repeat (symbol lists, intervals): each is escaped once. Signatures never come here.
     return quote(text, safe="", encoding="utf-8")
 
 
@@ -133,7 +142,7 @@ def sign_query(params: Params, signer: Signer) -> str:
     """
     payload = encode_params(params)
     signature = signer.sign(payload.encode("ascii"))
-    return f"{payload}&signature={_quote(signature)}"
+    return f"{payload}&signature={quote(signature, safe='', encoding='utf-8')}"
 
 
 class KeyLoadError(ValueError):
