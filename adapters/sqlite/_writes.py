@@ -3,8 +3,8 @@
 Each upsert first reads which keys of the batch's range already exist, so that it can tell new rows from
 changed ones: a brand-new range (the backfill case) then takes a plain ``INSERT`` with no conflict clause,
 and only an overlapping write pays for ``ON CONFLICT ... DO UPDATE ... WHERE`` the values differ. Either way
-the rows go in blocks, many to a statement, which halves what the driver and SQLite spend per row on
-executing statements.
+the rows go in blocks, many to a statement (``VALUES (...), (...), ...``): the driver then executes one
+statement per block rather than per row, which takes about a sixth off the cost of the insert.
 """
 
 from __future__ import annotations
