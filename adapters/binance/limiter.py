@@ -138,6 +138,7 @@ class WeightLimiter:
         self._header_names: dict[str, str | None] = {}
         self._next_roll_ms = -math.inf  # the earliest time a window rolls over, as of the last roll
         self._rolled_with = math.nan  # the clock margin that time was worked out with
+        self._window_ids: tuple[tuple[BucketKey, int], ...] = ()  # each bucket's current window
         self._in_flight_weight = 0
         self._in_flight_requests = 0
         self._recent: collections.deque[tuple[float, int]] = collections.deque()
@@ -180,6 +181,7 @@ class WeightLimiter:
         if any(key[0] == _WEIGHT for key in fresh):
             self._buckets = fresh
             self._next_roll_ms = -math.inf  # work the windows out again at the next look
+            self._window_ids = tuple((key, bucket.window_id) for key, bucket in fresh.items())
             self._notify()
 
     @property
@@ -224,10 +226,9 @@ class WeightLimiter:
         return permit
 
     def _reserve(self, weight: int, waited_s: float) -> Permit:
-        windows = tuple((key, bucket.window_id) for key, bucket in self._buckets.items())
         self._in_flight_weight += weight
         self._in_flight_requests += 1
-        return Permit(weight=weight, window_ids=windows, waited_s=waited_s)
+        return Permit(weight=weight, window_ids=self._window_ids, waited_s=waited_s)
 
     def _raise_if_banned(self, endpoint: str | None) -> None:
         until = self._banned_until_ms
@@ -253,11 +254,13 @@ class WeightLimiter:
 
     def _blocked_for_ms(self, now: float, weight: int, margin: float) -> float:
         """How long until ``weight`` may fit (0: it fits now); ``_roll`` has run at ``now``."""
-        delay = 0.0
+        blocked = False
+        delay = 1.0  # at least a millisecond when it does not fit
         for bucket in self._buckets.values():
             if not self._fits(bucket, weight):
+                blocked = True
                 delay = max(delay, (bucket.window_id + 1) * bucket.window_ms + min(margin, bucket.cap) - now)
-        return max(delay, 1.0) if delay else 0.0
+        return delay if blocked else 0.0
 
     def _fits(self, bucket: _Bucket, weight: int) -> bool:
         in_flight = self._in_flight_weight if bucket.weighted else self._in_flight_requests
@@ -306,6 +309,7 @@ class WeightLimiter:
             next_roll = min(next_roll, (bucket.window_id + 1) * bucket.window_ms + bucket_margin)
         self._next_roll_ms = next_roll
         self._rolled_with = margin
+        self._window_ids = tuple((key, bucket.window_id) for key, bucket in self._buckets.items())
         return margin
 
     async def _wait(self, seconds: float | None) -> None:
@@ -357,7 +361,8 @@ class WeightLimiter:
         return suffix
 
     def _reconcile(self, headers: Mapping[str, str], sent_in: tuple[tuple[BucketKey, int], ...]) -> None:
-        windows = dict(sent_in)
+        # Usually the request was sent in the windows that are still current (the very same tuple).
+        windows = None if sent_in is self._window_ids else dict(sent_in)
         for name, value in headers.items():
             suffix = self._header_suffix(name)
             if suffix is None:
@@ -370,7 +375,7 @@ class WeightLimiter:
             for bucket in self._buckets.values():
                 # A request sent in an earlier window reports that window's count (or the new one's):
                 # its own weight is already counted in the current window, so its header is left out.
-                sent_in_current = windows.get(bucket.key) == bucket.window_id
+                sent_in_current = windows is None or windows.get(bucket.key) == bucket.window_id
                 if bucket.weighted and bucket.suffix == suffix and sent_in_current:
                     bucket.header_used = max(bucket.header_used, used)
 
