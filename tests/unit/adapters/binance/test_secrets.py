@@ -36,12 +36,16 @@ def captured() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
     root = logging.getLogger()
-    level = root.level
+    # httpx's own logger may have been quietened by an earlier in-process CLI run's logging set-up.
+    httpx_logger = logging.getLogger("httpx")
+    levels = root.level, httpx_logger.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    httpx_logger.setLevel(logging.DEBUG)
     yield stream
     root.removeHandler(handler)
-    root.setLevel(level)
+    root.setLevel(levels[0])
+    httpx_logger.setLevel(levels[1])
 
 
 def test_a_secret_is_redacted_in_repr_str_and_format() -> None:
