@@ -9,10 +9,10 @@ import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import Interval, Kline, KlineCoverage, SaveResult, Symbol
-from domain.storage import validate_klines
+from domain import Interval, Kline, KlineCoverage, SaveResult, Symbol, build_kline_page
+from domain.storage import KLINE_FIELDS, validate_klines
 from domain.validators import MissingRange, Reason, check_kline
-from tests.strategies import NOW_MS, klines
+from tests.strategies import NOW_MS, kline_series, klines
 
 _BAD_DECIMALS = st.sampled_from(
     [Decimal(-1), Decimal(0), Decimal("NaN"), Decimal("Infinity"), Decimal("-0.5")]
@@ -71,6 +71,25 @@ def test_a_batch_comes_out_one_row_per_key_in_key_order_the_last_repeat_winning(
     assert list(validated.accepted) == [expected[t] for t in sorted(expected)]
     assert validated.duplicates == len(batch) - len(expected)
     assert validated.result(stored=len(expected), updated=0).received == len(batch)
+
+
+@given(
+    kline_series(max_size=12),
+    st.sampled_from([None, "volume", "open_time_ms"]),
+    st.integers(-(10**13), 10**13),
+)
+def test_a_page_checked_as_it_was_built_is_sorted_as_its_candles_would_be(
+    series: tuple[Interval, list[Kline]], spoil: str | None, now_shift: int
+) -> None:
+    interval, candles = series
+    if spoil and candles:  # a page that fails its check goes the long way
+        candles[-1] = attrs.evolve(candles[-1], **{spoil: getattr(candles[-1], spoil) - 1})
+    symbol = candles[0].symbol if candles else Symbol("BTCUSDT")
+    columns = {name: [getattr(k, name) for k in candles] for name in KLINE_FIELDS[2:]}
+    page = build_kline_page(columns, symbol, interval)
+    now_ms = NOW_MS + now_shift
+
+    assert validate_klines(page, now_ms) == validate_klines(list(page), now_ms)
 
 
 def test_results_add_up_across_batches() -> None:
