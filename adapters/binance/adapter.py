@@ -148,7 +148,8 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
         elif form == "all":
             items = parse_list(await self._get(path, weight=requests[0][1]))
         else:
-            pages = await gather_all(self._get(path, params, weight=weight) for params, weight in requests)
+            get = self._client.get
+            pages = await gather_all(get(path, params, weight=weight) for params, weight in requests)
             items = [item for page in pages for item in parse_list(page)]
         found = {key(item): item for item in items}
         missing = [s for s in wanted if s not in found]

@@ -197,8 +197,14 @@ class BinanceHttpClient:
         self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int, signed: bool = False
     ) -> Any:
         """The decoded JSON body of ``GET path``; raises ``domain.errors`` only."""
-        if not signed:
-            return await self._with_retries(path, params, weight, None)
+        if not signed:  # the usual case, without a layer of its own
+
+            def retried(failure: BaseException) -> None:
+                self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
+
+            return await self._retry.call(
+                lambda retries: self._attempt(path, params, weight, None, retries), on_retry=retried
+            )
         credentials = self.credentials()
         if self._clock.needs_sync():
             await self._clock.sync(self.fetch_server_time)
