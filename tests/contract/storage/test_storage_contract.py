@@ -196,7 +196,9 @@ async def test_a_failed_batch_that_created_a_series_leaves_no_trace(
         await store.save_klines(candles(2, symbol=ETH), now_ms=NOW_MS)
 
     assert await store.load_klines(ETH, M1) == []
-    assert (await store.save_klines(candles(1, start_ms=T0 + 60_000, symbol=ETH), now_ms=NOW_MS)).stored == 1
+    later = candles(1, start_ms=T0 + 60_000, symbol=ETH)
+    assert (await store.save_klines(later, now_ms=NOW_MS)).stored == 1
+    assert await store.load_klines(ETH, M1) == later  # under the series created now, not the lost one
 
 
 async def test_candles_come_back_in_chunks(store: MarketDataStore) -> None:
