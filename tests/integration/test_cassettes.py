@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -181,14 +182,19 @@ def test_no_cassette_file_holds_a_secret(path: Path) -> None:
     assert find_secrets(path.read_text(encoding="utf-8")) == []
 
 
+# Planted secrets are put together at run time, so that no tracked file holds a string shaped like a real one.
+_PEM_LINE = "-----{} PRIVATE KEY-----"
+
+
 @pytest.mark.parametrize(
     "planted",
     [
-        "uri: http://127.0.0.1:1/api/v3/account?timestamp=1&signature=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "uri: http://127.0.0.1:1/api/v3/account?timestamp=1&signature="
+        + hashlib.sha256(b"planted").hexdigest(),
         "signature=%2Bq2xYzE%3D",
         "timestamp=1768480496789",
         "X-MBX-APIKEY:\n      - vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
-        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----",
+        _PEM_LINE.format("BEGIN") + "\nMC4CAQAwBQYDK2VwBCIEI\n" + _PEM_LINE.format("END"),
         "RECORDINGSECRETcassettesOnlyNotARealSecret98765432109876543210987",
     ],
 )
