@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -87,20 +87,9 @@ class MarketDataService:
 
     async def fetch_quotes(self, symbols: SymbolsArg) -> list[PriceQuote]:
         """The latest price of each symbol, in one port call, in request order."""
-        wanted = _non_empty(symbols)
-        with self._tracer.start_as_current_span("MarketDataService.fetch_quotes") as span:
-            span.set_attribute("symbols.count", len(wanted))
-            quotes = _in_request_order(wanted, await self._market.get_symbol_tickers(wanted), "price")
-            now_ms = self._clock.now_ms()
-            problems = [
-                problem
-                for quote in quotes
-                for problem in label_violations(
-                    f"{quote.symbol} quote", check_quote(quote, now_ms, self._policy)
-                )
-            ]
-            raise_if_invalid("prices", problems)
-            return quotes
+        return await self._fetch_checked(
+            "fetch_quotes", symbols, self._market.get_symbol_tickers, check_quote, "price", "quote", "prices"
+        )
 
     async def fetch_current_prices(self, symbols: SymbolsArg) -> dict[str, Decimal]:
         """``{"BTCUSDT": Decimal(...), ...}`` for many symbols with one port call."""
@@ -108,37 +97,51 @@ class MarketDataService:
 
     async def fetch_tickers_24h(self, symbols: SymbolsArg) -> list[Ticker24h]:
         """Rolling 24-hour statistics of each symbol, validated, in request order."""
-        wanted = _non_empty(symbols)
-        with self._tracer.start_as_current_span("MarketDataService.fetch_tickers_24h") as span:
-            span.set_attribute("symbols.count", len(wanted))
-            tickers = _in_request_order(wanted, await self._market.get_tickers_24h(wanted), "24h ticker")
-            now_ms = self._clock.now_ms()
-            problems = [
-                problem
-                for ticker in tickers
-                for problem in label_violations(
-                    f"{ticker.symbol} ticker24h", check_ticker(ticker, now_ms, self._policy)
-                )
-            ]
-            raise_if_invalid("24h tickers", problems)
-            return tickers
+        return await self._fetch_checked(
+            "fetch_tickers_24h",
+            symbols,
+            self._market.get_tickers_24h,
+            check_ticker,
+            "24h ticker",
+            "ticker24h",
+            "24h tickers",
+        )
 
     async def fetch_book_tickers(self, symbols: SymbolsArg) -> list[BookTicker]:
         """Best bid and ask of each symbol, validated, in request order."""
+        return await self._fetch_checked(
+            "fetch_book_tickers",
+            symbols,
+            self._market.get_book_tickers,
+            check_book_ticker,
+            "book ticker",
+            "book",
+            "book tickers",
+        )
+
+    async def _fetch_checked(
+        self,
+        method: str,
+        symbols: SymbolsArg,
+        fetch: Callable[[Sequence[Symbol]], Awaitable[list[_Item]]],
+        check: Callable[[_Item, int, ValidationPolicy], list[Violation]],
+        kind: str,
+        label: str,
+        plural: str,
+    ) -> list[_Item]:
+        """One port call for many symbols, answers in request order, every item validated."""
         wanted = _non_empty(symbols)
-        with self._tracer.start_as_current_span("MarketDataService.fetch_book_tickers") as span:
+        with self._tracer.start_as_current_span(f"MarketDataService.{method}") as span:
             span.set_attribute("symbols.count", len(wanted))
-            books = _in_request_order(wanted, await self._market.get_book_tickers(wanted), "book ticker")
+            items = _in_request_order(wanted, await fetch(wanted), kind)
             now_ms = self._clock.now_ms()
             problems = [
                 problem
-                for book in books
-                for problem in label_violations(
-                    f"{book.symbol} book", check_book_ticker(book, now_ms, self._policy)
-                )
+                for item in items
+                for problem in label_violations(f"{item.symbol} {label}", check(item, now_ms, self._policy))
             ]
-            raise_if_invalid("book tickers", problems)
-            return books
+            raise_if_invalid(plural, problems)
+            return items
 
     async def fetch_recent_klines(
         self, symbol: str | Symbol, interval: str | Interval, count: int
