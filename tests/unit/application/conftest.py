@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from adapters.clock import FakeClock
 from adapters.container import Container
 from adapters.memory import FakeExchange
 from adapters.settings import load_config
+from adapters.sqlite import SqliteMarketDataStore
 from adapters.telemetry.testing import InMemoryTelemetry, in_memory_telemetry
 from ports import MarketDataPort
 
@@ -22,6 +24,13 @@ MINUTE_MS = 60_000
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(NOW_MS)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteMarketDataStore]:
+    """A SQLite store in a fresh file, closed after the test."""
+    async with await SqliteMarketDataStore.open(tmp_path / "market.sqlite3") as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
 import pytest
@@ -38,17 +37,6 @@ HOUR_MS = 3_600_000
 #: A whole hour 60 hours before the clock; the range is 3,000 one-minute candles, ending 10 hours ago.
 SINCE_MS = (NOW_MS // HOUR_MS - 60) * HOUR_MS
 UNTIL_MS = SINCE_MS + 3_000 * 60_000
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteMarketDataStore]:
-    async with await SqliteMarketDataStore.open(tmp_path / "market.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW_MS)
 
 
 @pytest.fixture

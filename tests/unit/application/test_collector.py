@@ -7,9 +7,8 @@ the collector from that sleep once the clock reaches the end it wants.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
 import pytest
@@ -38,17 +37,6 @@ from tests.unit.application.corrupting import CorruptingMarket
 BTC, ETH = Symbol("BTCUSDT"), Symbol("ETHUSDT")
 M1, S1 = Interval.MINUTE_1, Interval.SECOND_1
 MINUTE_MS = 60_000
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteMarketDataStore]:
-    async with await SqliteMarketDataStore.open(tmp_path / "market.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW_MS)
 
 
 @pytest.fixture

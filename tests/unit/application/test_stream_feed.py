@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from pathlib import Path
 
 import attrs
 import pytest
@@ -37,17 +36,6 @@ from tests.unit.application.conftest import NOW_MS
 BTC, ETH = Symbol("BTCUSDT"), Symbol("ETHUSDT")
 M1 = Interval.MINUTE_1
 MINUTE_MS = 60_000
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteMarketDataStore]:
-    async with await SqliteMarketDataStore.open(tmp_path / "market.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW_MS)
 
 
 @pytest.fixture

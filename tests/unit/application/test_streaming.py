@@ -35,11 +35,6 @@ OPEN = M1.open_time_ms(NOW_MS)  # the candle open at NOW_MS
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW_MS)
-
-
-@pytest.fixture
 def fake(clock: FakeClock) -> FakeExchange:
     return FakeExchange(clock)
 
