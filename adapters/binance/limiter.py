@@ -5,11 +5,22 @@ Binance counts weight per IP in fixed windows aligned to its own clock (1 MINUTE
 (``REQUEST_WEIGHT`` and ``RAW_REQUESTS`` from ``exchangeInfo.rateLimits``; 6000 weight per minute until they
 are known) and, per bucket and window:
 
-- ``header_used``: the largest ``X-MBX-USED-WEIGHT-<n><unit>`` seen in the window (the IP's whole usage);
-- ``local_used``: the weight of this process's answered requests in the window;
+- ``local_used``: the weight of this process's answered requests that may count in the window;
+- ``header_used``: the largest ``X-MBX-USED-WEIGHT-<n><unit>`` (the IP's whole usage) in the answer to a
+  request sent in the window, which the server has therefore counted in it;
 - the weight of requests in flight (sent, not answered), which counts against every window.
 
-``max(header_used, local_used) + in_flight`` never falls below what the server has counted, so a request is
+Near a boundary the server may count a request on either side of it, so answers that came back within the
+clock margin of a new window, and answers to requests sent before it, are counted in it as well: an estimate
+that never falls below the server's count. The header then takes back what the server did not count there.
+The server counts requests one after another, so a header of ``H`` covers every request it counted before;
+a request it counted after that one reached it after that one was sent. So once the answer to a request sent
+in the window reports ``H``, the window holds at most ``H`` plus the answers that came back since that request
+was sent and that no header of the window covers (requests sent in an earlier window, answers without the
+header), whichever side of the boundary the server put them on. The count is the smaller of that and
+``local_used``, but never below ``header_used`` nor below the weight of the answered requests this process
+sent in the window (a header never takes back a request that certainly counts). That count plus what is in
+flight never falls below what the server has counted, so a request is
 sent only when that plus its own weight fits under the limit; otherwise it waits, in arrival order, for the
 window to roll over or for an answer that frees room. A caller may pass those ahead of it only while each of
 them waits for a window to roll over anyway, and only if it still leaves them room in the window they wait
@@ -49,6 +60,7 @@ _DEFAULT_MARGIN_MS = 25.0
 _UNSYNCED_MARGIN_MS = 250.0
 _MARGIN_SHARE = 0.1  # a margin never exceeds a tenth of its window
 _HEADER_NAMES_KEPT = 64  # header names whose meaning is remembered (a server sends a dozen or so)
+_UNCOVERED_KEPT = 64  # answers a header has not covered, kept one by one per window; older ones are merged
 
 BucketKey = tuple[str, int]  # (rate-limit type, window length in ms)
 
@@ -67,8 +79,15 @@ class _Bucket:
     limit: RateLimit
     window_ms: int
     window_id: int = -1
-    header_used: int = 0
-    local_used: int = 0
+    local_used: int = 0  # answered requests that may count in the window (see the module docstring)
+    certain: int = 0  # answered requests sent in the window: they count whatever a header says
+    header_used: int = -1  # the largest header of an answer to a request sent in the window; -1: none yet
+    header_mark: int = 0  # the answer count when that request was sent: later answers may be missing from it
+    # (answer number, cost) of the window's answers that no header of the window covers, oldest first, and
+    # the cost of those answered after the request that gave ``header_used`` was sent.
+    uncovered: list[tuple[int, int]] = attrs.Factory(list)
+    uncovered_since_header: int = 0
+    used: int = 0  # the count the limit is checked against (kept up to date by every change above)
     # Constants of the limit, read on every call: worked out once.
     key: BucketKey = attrs.field(init=False)
     weighted: bool = attrs.field(init=False)
@@ -83,12 +102,48 @@ class _Bucket:
         self.capacity = self.limit.limit
         self.cap = self.window_ms * _MARGIN_SHARE
 
-    @property
-    def used(self) -> int:
-        return max(self.header_used, self.local_used)
-
     def cost(self, weight: int) -> int:
         return weight if self.weighted else 1
+
+    def start(self, window_id: int, carried: int) -> None:
+        """A new window, holding ``carried`` (answers that may have been counted in it)."""
+        self.window_id = window_id
+        self.local_used = self.used = carried
+        self.certain = 0
+        self.header_used = -1
+        self.header_mark = 0
+        self.uncovered = []
+        self.uncovered_since_header = 0
+
+    def answered(self, number: int, cost: int, in_window: bool, header: int | None, mark: int) -> None:
+        """Answer ``number`` of a request of ``cost``, sent when ``mark`` answers had come back; ``header``
+        is its used-weight header for this window (``None`` when the answer has none that counts here)."""
+        self.local_used += cost
+        if in_window:
+            self.certain += cost
+        if header is None:
+            uncovered = self.uncovered
+            uncovered.append((number, cost))
+            if len(uncovered) > _UNCOVERED_KEPT:  # merge the oldest half: counted if any of them would be
+                half = _UNCOVERED_KEPT // 2
+                uncovered[:half] = [(uncovered[half - 1][0], sum(c for _n, c in uncovered[:half]))]
+            self.uncovered_since_header += cost
+        elif header > self.header_used:
+            self.raise_header(header, mark)
+        self.recount()
+
+    def raise_header(self, header: int, mark: int) -> None:
+        self.header_used = header
+        self.header_mark = mark
+        self.uncovered_since_header = sum(c for n, c in self.uncovered if n >= mark)
+
+    def recount(self) -> None:
+        header = self.header_used
+        if header < 0 or not self.weighted:
+            self.used = self.local_used
+            return
+        covered = max(self.certain, header + self.uncovered_since_header)
+        self.used = max(header, min(self.local_used, covered))
 
 
 @attrs.define(eq=False)
@@ -103,6 +158,7 @@ class Permit:
     weight: int
     window_ids: tuple[tuple[BucketKey, int], ...]
     waited_s: float
+    answers_before: int = 0  # answers that had come back when it was granted
 
 
 @attrs.frozen
@@ -141,6 +197,7 @@ class WeightLimiter:
         self._window_ids: tuple[tuple[BucketKey, int], ...] = ()  # each bucket's current window
         self._in_flight_weight = 0
         self._in_flight_requests = 0
+        self._answers = 0  # answers handed back so far: each gets the next number
         self._recent: collections.deque[tuple[float, int]] = collections.deque()
         self._paused_until_ms = 0.0
         self._banned_until_ms = 0
@@ -228,7 +285,7 @@ class WeightLimiter:
     def _reserve(self, weight: int, waited_s: float) -> Permit:
         self._in_flight_weight += weight
         self._in_flight_requests += 1
-        return Permit(weight=weight, window_ids=self._window_ids, waited_s=waited_s)
+        return Permit(weight, self._window_ids, waited_s, self._answers)
 
     def _raise_if_banned(self, endpoint: str | None) -> None:
         until = self._banned_until_ms
@@ -303,9 +360,7 @@ class WeightLimiter:
                 start = window_id * bucket.window_ms
                 # Answers this close to the boundary may have been counted in the new window.
                 carried = [weight for at, weight in recent if at >= start - bucket_margin]
-                bucket.window_id = window_id
-                bucket.header_used = 0
-                bucket.local_used = sum(bucket.cost(weight) for weight in carried)
+                bucket.start(window_id, sum(bucket.cost(weight) for weight in carried))
             next_roll = min(next_roll, (bucket.window_id + 1) * bucket.window_ms + bucket_margin)
         self._next_roll_ms = next_roll
         self._rolled_with = margin
@@ -340,12 +395,25 @@ class WeightLimiter:
         self._in_flight_weight -= permit.weight
         self._in_flight_requests -= 1
         self._roll(now)
+        values = self._header_values(headers) if headers else None
+        # Usually the request was sent in the windows that are still current (the very same tuple).
+        windows = None if permit.window_ids is self._window_ids else dict(permit.window_ids)
         if sent:
+            number = self._answers
+            self._answers = number + 1
             self._recent.append((now, permit.weight))
             for bucket in self._buckets.values():
-                bucket.local_used += bucket.cost(permit.weight)
-        if headers:
-            self._reconcile(headers, permit.window_ids)
+                in_window = windows is None or windows.get(bucket.key) == bucket.window_id
+                # A request sent in an earlier window reports that window's count, or the new one's.
+                header = values.get(bucket.suffix) if values and in_window and bucket.weighted else None
+                bucket.answered(number, bucket.cost(permit.weight), in_window, header, permit.answers_before)
+        elif values:  # not sent, yet answered: the header is the server's count all the same
+            for bucket in self._buckets.values():
+                in_window = windows is None or windows.get(bucket.key) == bucket.window_id
+                header = values.get(bucket.suffix) if in_window and bucket.weighted else None
+                if header is not None and header > bucket.header_used:
+                    bucket.raise_header(header, permit.answers_before)
+                    bucket.recount()
         self._notify()
 
     def _header_suffix(self, name: str) -> str | None:
@@ -360,9 +428,9 @@ class WeightLimiter:
             self._header_names[name] = suffix
         return suffix
 
-    def _reconcile(self, headers: Mapping[str, str], sent_in: tuple[tuple[BucketKey, int], ...]) -> None:
-        # Usually the request was sent in the windows that are still current (the very same tuple).
-        windows = None if sent_in is self._window_ids else dict(sent_in)
+    def _header_values(self, headers: Mapping[str, str]) -> dict[str, int]:
+        """The used-weight headers among ``headers`` by interval (``{"1M": 37}``); ``last_headers`` too."""
+        values: dict[str, int] = {}
         for name, value in headers.items():
             suffix = self._header_suffix(name)
             if suffix is None:
@@ -371,13 +439,9 @@ class WeightLimiter:
                 used = int(value.strip())
             except ValueError:
                 continue
-            self.last_headers[suffix] = used
-            for bucket in self._buckets.values():
-                # A request sent in an earlier window reports that window's count (or the new one's):
-                # its own weight is already counted in the current window, so its header is left out.
-                sent_in_current = windows is None or windows.get(bucket.key) == bucket.window_id
-                if bucket.weighted and bucket.suffix == suffix and sent_in_current:
-                    bucket.header_used = max(bucket.header_used, used)
+            values[suffix] = used
+        self.last_headers.update(values)
+        return values
 
     def on_rate_limited(self, retry_after_s: float | None) -> None:
         """A 429: every caller waits ``retry_after_s``; without it, every weight window counts as full."""
@@ -387,7 +451,9 @@ class WeightLimiter:
         else:
             self._roll(now)
             for bucket in self._buckets.values():
-                bucket.header_used = max(bucket.header_used, bucket.limit.limit)
+                if bucket.weighted and bucket.capacity > bucket.header_used:
+                    bucket.raise_header(bucket.capacity, self._answers)
+                    bucket.recount()
         self._notify()
 
     def on_banned(self, banned_until_ms: int) -> None:
@@ -405,9 +471,7 @@ class WeightLimiter:
 
     def used_weight(self) -> int:
         """The highest request weight used in any current window (cheap: for a span attribute)."""
-        return max(
-            (b.used for b in self._buckets.values() if b.limit.rate_limit_type == _WEIGHT), default=0
-        )
+        return max((b.used for b in self._buckets.values() if b.limit.rate_limit_type == _WEIGHT), default=0)
 
     def usage(self) -> list[WeightUsage]:
         """Weight used in the current window of every request-weight limit (answered requests)."""

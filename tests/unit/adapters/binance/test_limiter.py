@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import random
 from collections import Counter
+from collections.abc import Awaitable
 
 import pytest
 
@@ -347,3 +350,169 @@ async def test_many_concurrent_calls_use_the_whole_budget_and_never_cross_it(
     assert max(windows) <= 200
     assert sum(windows) == 2 * calls
     assert all(used == 200 for used in windows[:-1])  # every window but the last is used to the full
+
+
+# ------------------------------------------------------------ reconciling a new window with the header
+
+
+async def test_a_header_takes_back_an_answer_the_server_counted_in_the_old_window() -> None:
+    time = FakeTime(START_MS + 9_990)  # 10 ms before a 10-second boundary
+    limit = limiter(time, PER_10S)
+    before = await limit.acquire(2)
+    time.advance(20)
+    limit.release(before)  # answered 10 ms after the boundary: the server may have counted it on either side
+    time.advance(20)  # the window rolls over a margin after the boundary
+    assert limit.busiest().used == 2  # type: ignore[union-attr]  # so it counts in the new window
+
+    after = await limit.acquire(2)
+    limit.release(after, headers={"X-MBX-USED-WEIGHT-10S": "2"})
+
+    assert limit.busiest().used == 2  # type: ignore[union-attr]  # the server counted it in the old one
+
+
+async def test_an_answer_that_came_back_after_the_header_request_was_sent_stays_counted() -> None:
+    time = FakeTime(START_MS + 9_990)
+    limit = limiter(time, PER_10S)
+    old = await limit.acquire(2)  # sent in the old window
+    time.advance(40)
+    new = await limit.acquire(2)  # sent in the new one, while the old one is still on the wire
+
+    limit.release(old, headers={"X-MBX-USED-WEIGHT-10S": "198"})  # the old window's count: not this one's
+    limit.release(new, headers={"X-MBX-USED-WEIGHT-10S": "2"})
+
+    # The old request reached the server before the new one was sent, or after: the header cannot say.
+    assert limit.busiest().used == 4  # type: ignore[union-attr]
+
+    later = await limit.acquire(2)  # sent once both were answered: its header covers them both
+    limit.release(later, headers={"X-MBX-USED-WEIGHT-10S": "4"})
+
+    assert limit.busiest().used == 4  # type: ignore[union-attr]  # so the old one was not counted here
+    third = await limit.acquire(2)
+    limit.release(third, headers={"X-MBX-USED-WEIGHT-10S": "6"})
+    assert limit.busiest().used == 6  # type: ignore[union-attr]
+
+
+async def test_a_header_never_takes_back_the_answers_to_requests_sent_in_the_window() -> None:
+    time = FakeTime(START_MS + 1_000)
+    limit = limiter(time, PER_10S)
+    for _ in range(3):
+        await send(limit, 4)  # answers without the header (a proxy dropped it, say)
+
+    await send(limit, 2, {"X-MBX-USED-WEIGHT-10S": "2"})
+
+    assert limit.busiest().used == 14  # type: ignore[union-attr]
+
+
+async def test_answers_no_header_covers_are_merged_when_many_and_still_counted() -> None:
+    time = FakeTime(START_MS + 59_990)
+    limit = limiter(time, RateLimit("REQUEST_WEIGHT", "MINUTE", 1, 1000))
+    old = [await limit.acquire(1) for _ in range(70)]  # sent in the old minute
+    time.advance(40)
+    new = await limit.acquire(1)
+    for permit in old:
+        limit.release(permit)  # all answered after the new request was sent: the server may count them
+
+    limit.release(new, headers={"X-MBX-USED-WEIGHT-1M": "1"})
+
+    assert limit.busiest().used == 71  # type: ignore[union-attr]
+    await send(limit, 1, {"X-MBX-USED-WEIGHT-1M": "2"})  # sent after all of them were answered
+    assert limit.busiest().used == 2  # type: ignore[union-attr]
+
+
+async def test_a_header_after_a_429_without_retry_after_does_not_reopen_the_window() -> None:
+    time = FakeTime(START_MS + 1_000)
+    limit = limiter(time, PER_10S)
+    permit = await limit.acquire(2)
+    limit.on_rate_limited(None)
+
+    limit.release(permit, headers={"X-MBX-USED-WEIGHT-10S": "2"})
+
+    assert limit.busiest().used == 200  # type: ignore[union-attr]
+
+
+class VirtualTime:
+    """A clock that jumps to the next sleeper's wake-up once every task is blocked, so that many callers
+    can sleep at once (``FakeTime`` adds up their sleeps); ``run`` drives it."""
+
+    def __init__(self, start_ms: float) -> None:
+        self.now_ms = float(start_ms)
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = 0
+
+    def wall_ms(self) -> float:
+        return self.now_ms
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._order += 1
+        heapq.heappush(self._sleepers, (self.now_ms + seconds * 1000, self._order, future))
+        await future
+
+    async def run(self, main: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(main)
+        while not task.done():
+            for _ in range(30):  # let every task run until it blocks
+                await asyncio.sleep(0)
+            while self._sleepers and self._sleepers[0][2].cancelled():
+                heapq.heappop(self._sleepers)
+            if self._sleepers and not task.done():
+                at, _order, future = heapq.heappop(self._sleepers)
+                self.now_ms = max(self.now_ms, at)
+                future.set_result(None)
+        await task
+
+
+class SlowExchange:
+    """Counts weight per 10-second window of its own clock (``offset_ms`` off ours) when a request reaches
+    it, half-way through its round trip, and answers with the usage header."""
+
+    def __init__(self, time: VirtualTime, offset_ms: float, window_ms: int = 10_000) -> None:
+        self.time = time
+        self.offset_ms = offset_ms
+        self.window_ms = window_ms
+        self.per_window: Counter[int] = Counter()
+
+    def handle(self, weight: int) -> dict[str, str]:
+        window = int((self.time.now_ms + self.offset_ms) // self.window_ms)
+        self.per_window[window] += weight
+        return {"X-MBX-USED-WEIGHT-10S": str(self.per_window[window])}
+
+
+@pytest.mark.parametrize("offset_ms", [-20.0, 0.0, 20.0])  # the server's clock, within the margin of ours
+# Kline pages only fill every window to the last unit; with mixed weights a window may end with 1 left and
+# no caller whose next request weighs 1.
+@pytest.mark.parametrize(("cycle", "least"), [((2,), 200), ((2, 4, 1, 20, 2), 198)])
+async def test_callers_running_across_boundaries_use_every_window_and_never_cross_it(
+    offset_ms: float, cycle: tuple[int, ...], least: int
+) -> None:
+    # Eight callers without pause, round trips of 5-60 ms (answers come back out of order), starting
+    # 150 ms before a boundary so that requests are on the wire as every window begins.
+    time = VirtualTime(START_MS + 9_850)
+    limit = WeightLimiter(
+        now_ms=time.wall_ms, sleep=time.sleep, limits=(PER_10S,), margin_ms=lambda: MARGIN_MS
+    )
+    server = SlowExchange(time, offset_ms)
+    rng = random.Random(f"{offset_ms}{cycle}")
+    end_ms = START_MS + 40_000
+
+    async def caller(offset: int) -> None:
+        step = offset
+        while time.now_ms < end_ms:
+            weight = cycle[step % len(cycle)]
+            step += 1
+            permit = await limit.acquire(weight)
+            round_trip = rng.uniform(5, 60)
+            await time.sleep(round_trip / 2000)
+            headers = server.handle(weight)
+            await time.sleep(round_trip / 2000)
+            limit.release(permit, headers=headers)
+
+    async def callers() -> None:
+        await asyncio.gather(*(caller(n) for n in range(8)))
+
+    await time.run(callers())
+
+    windows = server.per_window
+    assert max(windows.values()) <= 200
+    first = START_MS // 10_000 + 1  # the first whole window
+    assert all(least <= windows[w] <= 200 for w in range(first, first + 3))
