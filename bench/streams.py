@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import importlib.util
+import os
 import statistics
 import subprocess
 import sys
@@ -65,6 +66,7 @@ class Outcome:
     cpu_s: float
     latencies_ns: list[int] = field(default_factory=list)
     shed: int = 0
+    collections: tuple[int, int, int] = (0, 0, 0)
 
 
 class Meter:
@@ -75,16 +77,25 @@ class Meter:
         self.expected = expected
         self.events = 0
         self.latencies: list[int] = []
+        self.collections = [0, 0, 0]  # garbage collections by generation, counted by ``_run``
         self._wall0 = self._cpu0 = self._wall1 = self._cpu1 = 0.0
+        self._gc0: tuple[int, ...] = (0, 0, 0)
+        self._gc1: tuple[int, ...] = (0, 0, 0)
 
     def first(self) -> None:
+        # The client's own set-up (session, connection, adapter) is done: out of the collector's sight too.
+        gc.freeze()
+        self._gc0 = tuple(self.collections)
         self._wall0, self._cpu0 = time.perf_counter(), time.process_time()
 
     def last(self) -> None:
         self._wall1, self._cpu1 = time.perf_counter(), time.process_time()
+        self._gc1 = tuple(self.collections)
 
     def outcome(self, shed: int = 0) -> Outcome:
-        return Outcome(self.events, self._wall1 - self._wall0, self._cpu1 - self._cpu0, self.latencies, shed)
+        wall, cpu = self._wall1 - self._wall0, self._cpu1 - self._cpu0
+        gen0, gen1, gen2 = (after - before for before, after in zip(self._gc0, self._gc1, strict=True))
+        return Outcome(self.events, wall, cpu, self.latencies, shed, (gen0, gen1, gen2))
 
 
 Consume = Callable[[str, Meter], Awaitable[int]]
@@ -163,6 +174,78 @@ async def bare_websockets(url: str, meter: Meter, *, decode: bool) -> int:
     return 0
 
 
+class _RawReader(asyncio.Protocol):
+    """A WebSocket reader with no WebSocket library: the upgrade request by hand, then unmasked server frames
+    parsed straight out of ``data_received``, each decoded with orjson and handed to the consumer there, with
+    no task to wake. Only what the bench server sends is understood (text frames under 64 KiB, close)."""
+
+    def __init__(self, path: str, host: str, meter: Meter) -> None:
+        self.request = (
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+        self.meter = meter
+        self.count = -1
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._buffer = b""
+        self._upgraded = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer + data if self._buffer else data
+        if not self._upgraded:
+            head, found, buffer = buffer.partition(b"\r\n\r\n")
+            if not found:
+                self._buffer = head
+                return
+            self._upgraded = True
+        meter, loads, now, last = self.meter, orjson.loads, time.monotonic_ns, self.meter.expected - 1
+        offset, size = 0, len(buffer)
+        while size - offset >= 2:  # the shortest frame header
+            length, start = buffer[offset + 1] & 0x7F, offset + 2
+            if length == 126:  # a 16-bit length follows
+                if size - offset < 4:
+                    break
+                length, start = int.from_bytes(buffer[offset + 2 : offset + 4], "big"), offset + 4
+            if start + length > size:
+                break
+            if buffer[offset] & 0x0F == 1 and not self.done.done():
+                data_u = loads(buffer[start : start + length])["data"]["u"]
+                if meter.latency:
+                    meter.latencies.append(now() - data_u)
+                self.count += 1
+                if not self.count:
+                    meter.first()
+                elif self.count == last:
+                    meter.last()
+                    self.done.set_result(None)
+            offset = start + length
+        self._buffer = buffer[offset:]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+async def bare_protocol(url: str, meter: Meter) -> int:
+    host, _, port = url.removeprefix("ws://").partition(":")
+    target = _url(url)
+    path = target[target.index("/", len("ws://")) :]
+    loop = asyncio.get_running_loop()
+    transport, reader = await loop.create_connection(lambda: _RawReader(path, host, meter), host, int(port))
+    try:
+        await reader.done
+    finally:
+        if reader.count < meter.expected - 1:
+            meter.last()
+        meter.events = reader.count
+        transport.close()
+    return 0
+
+
 async def python_binance(url: str, meter: Meter) -> int:
     from binance import AsyncClient, BinanceSocketManager
 
@@ -192,6 +275,7 @@ async def python_binance(url: str, meter: Meter) -> int:
 def _subjects() -> tuple[dict[str, Consume], list[str]]:
     subjects: dict[str, Consume] = {
         "BinanceStreamAdapter (typed events)": gateway,
+        "asyncio protocol + orjson (no WebSocket library)": bare_protocol,
         "aiohttp + orjson (dicts)": lambda url, meter: bare_aiohttp(url, meter, decode=True),
         "websockets + orjson (dicts)": lambda url, meter: bare_websockets(url, meter, decode=True),
         "aiohttp (frames only)": lambda url, meter: bare_aiohttp(url, meter, decode=False),
@@ -248,15 +332,23 @@ class StreamServer:
 async def _run(server: StreamServer, consume: Consume, *, latency: bool, expected: int) -> Outcome:
     """One client's run; one that stops receiving (it lost frames) is cut off after ``_GIVE_UP_S``."""
     meter = Meter(latency=latency, expected=expected)
-    # What set-up left behind moves out of the collector's sight, as in the REST benchmark: each client pays
-    # for its own garbage only.
+    # What set-up left behind moves out of the collector's sight, as in the REST benchmark, and so does what
+    # the client builds before its first event (``Meter.first``): each client pays for its own garbage only.
     gc.collect()
     gc.freeze()
+    collections = meter.collections
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections[info["generation"]] += 1
+
+    gc.callbacks.append(count)
     try:
         shed = await asyncio.wait_for(consume(server.url, meter), _GIVE_UP_S)
     except TimeoutError:
         shed = 0
     finally:
+        gc.callbacks.remove(count)
         gc.unfreeze()
     return meter.outcome(shed)
 
@@ -266,10 +358,39 @@ def _percentile(values: Sequence[int], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))] / 1e6
 
 
+def _latency_summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Per run: p50, p99 and the worst, after dropping the first tenth; then the median run and the spread."""
+    runs: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        values = outcome.latencies_ns[int(len(outcome.latencies_ns) * WARMUP_SHARE) :]
+        runs.append(
+            {
+                "p50_ms": _percentile(values, 0.5),
+                "p99_ms": _percentile(values, 0.99),
+                "max_ms": max(values) / 1e6,
+                "events": len(values),
+                "cpu_us_per_event": outcome.cpu_s / max(1, outcome.events) * 1e6,
+                "collections": list(outcome.collections),
+            }
+        )
+    p99s = [run["p99_ms"] for run in runs]
+    return {
+        "latency_p50_ms": statistics.median(run["p50_ms"] for run in runs),
+        "latency_p99_ms": statistics.median(p99s),
+        "latency_p99_min_ms": min(p99s),
+        "latency_p99_max_ms": max(p99s),
+        "latency_max_ms": max(run["max_ms"] for run in runs),
+        "latency_cpu_us_per_event": statistics.median(run["cpu_us_per_event"] for run in runs),
+        "latency_events": sum(run["events"] for run in runs),
+        "latency_collections": [sum(run["collections"][g] for run in runs) for g in range(3)],
+        "latency_runs": runs,
+    }
+
+
 async def benchmark(options: Any, log: Callable[[str], None]) -> dict[str, Any]:
     subjects, skipped = _subjects()
     throughput: dict[str, list[Outcome]] = {name: [] for name in subjects}
-    latency: dict[str, list[int]] = {name: [] for name in subjects if "frames only" not in name}
+    latency: dict[str, list[Outcome]] = {name: [] for name in subjects if "frames only" not in name}
     with StreamServer() as server:
         for number in range(1, options.rounds + 1):
             for name, consume in subjects.items():
@@ -278,13 +399,16 @@ async def benchmark(options: Any, log: Callable[[str], None]) -> dict[str, Any]:
             log(f"throughput round {number}/{options.rounds} done")
         count = int(options.rate * options.seconds)
         for number in range(1, options.latency_rounds + 1):
-            for name, values in latency.items():
+            for name, outcomes in latency.items():
                 server.plan(mode="rate", rate=options.rate, count=count)
-                outcome = await _run(server, subjects[name], latency=True, expected=count)
-                values.extend(outcome.latencies_ns[int(len(outcome.latencies_ns) * WARMUP_SHARE) :])
-            log(f"latency round {number}/{options.latency_rounds} done")
-    rows, results = [], {}
+                outcomes.append(await _run(server, subjects[name], latency=True, expected=count))
+            log(f"latency round {number}/{options.latency_rounds} done (load {os.getloadavg()[0]:.2f})")
+    rows: list[list[str]] = []
+    results: dict[str, dict[str, Any]] = {}
     for name, outcomes in throughput.items():
+        results[name] = {}
+        if not outcomes:
+            continue
         rate = statistics.median(o.events / o.wall_s for o in outcomes)
         cpu_us = statistics.median(o.cpu_s / o.events * 1e6 for o in outcomes)
         delivered = min(o.events + 1 for o in outcomes)
@@ -293,6 +417,7 @@ async def benchmark(options: Any, log: Callable[[str], None]) -> dict[str, Any]:
             "cpu_us_per_event": cpu_us,
             "delivered_min": delivered,
             "shed_max": max(o.shed for o in outcomes),
+            "collections": [sum(o.collections[g] for o in outcomes) for g in range(3)],
         }
         rows.append(
             [
@@ -304,24 +429,36 @@ async def benchmark(options: Any, log: Callable[[str], None]) -> dict[str, Any]:
             ]
         )
     latency_rows = []
-    for name, values in latency.items():
-        p50, p99, worst = _percentile(values, 0.5), _percentile(values, 0.99), max(values) / 1e6
-        results[name].update(
-            {
-                "latency_p50_ms": p50,
-                "latency_p99_ms": p99,
-                "latency_max_ms": worst,
-                "latency_events": len(values),
-            }
+    for name, outcomes in latency.items():
+        if not outcomes:
+            continue
+        summary = _latency_summary(outcomes)
+        results[name].update(summary)
+        latency_rows.append(
+            [
+                name,
+                f"{summary['latency_p50_ms']:.3f}",
+                f"{summary['latency_p99_ms']:.3f}",
+                f"{summary['latency_p99_min_ms']:.3f} to {summary['latency_p99_max_ms']:.3f}",
+                f"{summary['latency_max_ms']:.3f}",
+                f"{summary['latency_cpu_us_per_event']:.1f}",
+                "/".join(str(n) for n in summary["latency_collections"]),
+            ]
         )
-        latency_rows.append([name, f"{p50:.3f}", f"{p99:.3f}", f"{worst:.3f}", f"{len(values):,}"])
     return {
         "results": results,
         "skipped": skipped,
+        "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "throughput_table": render_table(
             ["client", "events/s", "CPU µs/event", "events per CPU-second", "delivered (worst round)"], rows
         ),
-        "latency_table": render_table(["client", "p50 ms", "p99 ms", "max ms", "events"], latency_rows),
+        "latency_table": render_table(
+            [
+                "client", "p50 ms", "p99 ms", "p99 range over runs", "max ms", "CPU µs/event",
+                "GC collections (gen 0/1/2)",
+            ],
+            latency_rows,
+        ),
     }  # fmt: skip
 
 
@@ -330,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=300_000, help="frames per throughput round")
     parser.add_argument("--rate", type=float, default=5_000.0, help="frames a second for the latency run")
     parser.add_argument("--seconds", type=float, default=6.0, help="length of each latency run")
-    parser.add_argument("--latency-rounds", type=int, default=2, help="latency runs per client")
+    parser.add_argument("--latency-rounds", type=int, default=5, help="latency runs per client")
     options = parser.parse_args(argv)
     if options.quick:
         options.rounds, options.events, options.seconds, options.latency_rounds = 1, 5_000, 0.5, 1
@@ -343,22 +480,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = asyncio.run(benchmark(options, log))
     report["machine"] = machine
     report["options"] = {
-        key: getattr(options, key) for key in ("rounds", "events", "rate", "seconds", "quick")
+        key: getattr(options, key)
+        for key in ("rounds", "events", "rate", "seconds", "latency_rounds", "quick")
     }
     print(
         f"## Streams ({machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "
-        f"load {machine['load_average']})\n"
+        f"load {machine['load_average']} before, {report['load_average_after']} after)\n"
     )
-    print(
-        f"Throughput: one connection, bookTicker for {len(SYMBOLS)} symbols, {options.events:,} frames "
-        f"as fast as the server writes them; median of {options.rounds} rounds\n"
-    )
-    print(report["throughput_table"] + "\n")
-    print(
-        f"Latency from the server's write to the consumer at {options.rate:,.0f} events/s "
-        f"({options.latency_rounds} x {options.seconds:g} s, first tenth of each run dropped)\n"
-    )
-    print(report["latency_table"] + "\n")
+    if options.rounds > 0:
+        print(
+            f"Throughput: one connection, bookTicker for {len(SYMBOLS)} symbols, {options.events:,} frames "
+            f"as fast as the server writes them; median of {options.rounds} rounds\n"
+        )
+        print(report["throughput_table"] + "\n")
+    if options.latency_rounds > 0:
+        print(
+            f"Latency from the server's write to the consumer at {options.rate:,.0f} events/s: "
+            f"{options.latency_rounds} runs of {options.seconds:g} s per client, interleaved, the first "
+            "tenth of each dropped; p50 and p99 are the median run's, with the spread of p99 over runs\n"
+        )
+        print(report["latency_table"] + "\n")
     for note in report["skipped"]:
         print(f"- skipped: {note}")
     if options.json is not None:
