@@ -4,7 +4,9 @@
 WebSocket connection, ``GET /plan?mode=flood&count=N`` (as fast as the socket takes them) or
 ``GET /plan?mode=rate&rate=5000&count=N`` (one frame every 1/rate s, each in its own write, paced by
 sleeping, never by spinning) says what the next connection gets.
-Frames go round the subscribed streams (``<symbol>@bookTicker``), combined-stream shaped.
+Frames go round the subscribed streams (``<symbol>@bookTicker``), combined-stream shaped: those in the URL
+(``/stream?streams=a/b``) or, for a connection without any there, those of its first ``SUBSCRIBE`` message,
+which is acknowledged as the exchange does (``{"result":null,"id":...}``) before the first frame.
 
 Every frame is stamped: its update id ``u`` is ``time.monotonic_ns()`` when it is written (the clock is
 system-wide on Linux, so the client's reading of the same clock gives the frame's latency), plus the frame's
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import socket
 import sys
 import time
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 _BATCH = 512
 _HIGH_WATER = 4 << 20
@@ -62,6 +65,8 @@ class Server:
         streams = [name for name in request.query.get("streams", "").split("/") if name]
         ws = web.WebSocketResponse(autoping=True, compress=False)
         await ws.prepare(request)
+        if not streams:
+            streams = await self._subscribed(ws)
         transport = request.transport
         if transport is None or not streams:
             return ws
@@ -76,6 +81,17 @@ class Server:
         async for _ in ws:  # the client closes once it has counted every frame
             pass
         return ws
+
+    @staticmethod
+    async def _subscribed(ws: web.WebSocketResponse) -> list[str]:
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            request = json.loads(message.data)
+            if request.get("method") == "SUBSCRIBE":
+                await ws.send_str(json.dumps({"result": None, "id": request.get("id")}))
+                return [str(name) for name in request.get("params", [])]
+        return []
 
     @staticmethod
     async def _flood(transport: asyncio.Transport, templates: list[tuple[bytes, bytes]], count: int) -> None:

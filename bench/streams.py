@@ -272,6 +272,41 @@ async def python_binance(url: str, meter: Meter) -> int:
     return 0
 
 
+async def official_sdk(url: str, meter: Meter) -> int:
+    from binance_common.configuration import ConfigurationWebSocketStreams
+    from binance_sdk_spot.websocket_streams.models import BookTickerResponse
+    from binance_sdk_spot.websocket_streams.websocket_streams import SpotWebSocketStreams
+
+    latency, latencies, now, last = meter.latency, meter.latencies, time.monotonic_ns, meter.expected - 1
+    done = asyncio.get_running_loop().create_future()
+    count = -1
+
+    def on_message(event: Any) -> None:  # the SDK calls it with each payload, validated by pydantic
+        nonlocal count
+        if latency:
+            latencies.append(now() - event.u)
+        count += 1
+        if not count:
+            meter.first()
+        elif count == last:
+            meter.last()
+            done.set_result(None)
+
+    client = SpotWebSocketStreams(ConfigurationWebSocketStreams(stream_url=url))
+    try:
+        await client.create_connection()  # type: ignore[no-untyped-call]
+        await client.subscribe(STREAMS, response_model=BookTickerResponse)  # type: ignore[arg-type]
+        for stream in STREAMS:
+            client.on("message", on_message, stream)
+        await done
+    finally:
+        if count < last:
+            meter.last()
+        meter.events = count
+        await client.close_connection(close_session=True)
+    return 0
+
+
 def _subjects() -> tuple[dict[str, Consume], list[str]]:
     subjects: dict[str, Consume] = {
         "BinanceStreamAdapter (typed events)": gateway,
@@ -288,7 +323,12 @@ def _subjects() -> tuple[dict[str, Consume], list[str]]:
         )
     else:
         subjects["python-binance 1.x (dicts)"] = python_binance
-    skipped.append("the official SDK (binance-sdk-spot) is not measured here")
+    if importlib.util.find_spec("binance_sdk_spot") is None:
+        skipped.append(
+            "the official SDK (binance-sdk-spot) is not installed in .venv (make bench installs it)"
+        )
+    else:
+        subjects["official SDK binance-sdk-spot (pydantic models)"] = official_sdk
     return subjects, skipped
 
 
