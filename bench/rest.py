@@ -527,14 +527,18 @@ class LimiterScenario:
     name: str
     workers: int
     mix: tuple[str, ...]  # operations the workers cycle through
+    # Start the workers this long before a window boundary, so that requests are on the wire as the first
+    # measured window begins (the hard case); ``None``: at once, wherever that falls in a window.
+    lead_ms: float | None = None
 
 
 LIMIT, WINDOW_MS = 1200, 10_000
+_MIXED = ("klines", "price", "time", "account", "klines")
 SCENARIOS = (
     LimiterScenario("kline pages (weight 2), 8 in flight", 8, ("klines",)),
-    LimiterScenario(
-        "mixed weights 1/2/4/20, 8 in flight", 8, ("klines", "price", "time", "account", "klines")
-    ),
+    LimiterScenario("kline pages, 8 in flight, started 0.3 s before a boundary", 8, ("klines",), 300.0),
+    LimiterScenario("mixed weights 1/2/4/20, 8 in flight", 8, _MIXED),
+    LimiterScenario("mixed weights, 8 in flight, started 0.3 s before a boundary", 8, _MIXED, 300.0),
 )
 
 
@@ -582,9 +586,14 @@ async def _limiter_run(
         adapter: BinanceRestAdapter = subject.extras["adapter"]
         await adapter.get_exchange_info()
         await adapter.get_server_time()
+        now = time.time() * 1000
+        if scenario.lead_ms is not None:
+            # Start lead_ms before the next boundary that leaves the set-up above time to settle.
+            boundary = (int((now + scenario.lead_ms) // WINDOW_MS) + 1) * WINDOW_MS
+            await asyncio.sleep((boundary - scenario.lead_ms - now) / 1000)
+            now = time.time() * 1000
         server.control("requests/clear", {})
         before = server.state()
-        now = time.time() * 1000
         first = int(now // WINDOW_MS) + 1
         end_ms = (first + windows) * WINDOW_MS
         wire.reset()
