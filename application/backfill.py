@@ -308,7 +308,7 @@ class BackfillService:
             span.set_attribute("kline.stored", stored)
         return True
 
-    async def _store_page(self, item: _Series, window: Window, page: list[Kline]) -> int:
+    async def _store_page(self, item: _Series, window: Window, page: Sequence[Kline]) -> int:
         item.fetched += len(page)
         page = await self._inside(item, window, page)
         # Shielded: a page that arrived is stored even when the run is cancelled (Ctrl-C) meanwhile.
@@ -337,7 +337,7 @@ class BackfillService:
         item.done += window.count
         return result.stored
 
-    async def _inside(self, item: _Series, window: Window, page: list[Kline]) -> list[Kline]:
+    async def _inside(self, item: _Series, window: Window, page: Sequence[Kline]) -> Sequence[Kline]:
         """The page less candles of another series or outside the window (counted as rejected)."""
         if not page:
             return page

@@ -194,7 +194,7 @@ class ObservedMarketData(MarketDataPort):
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 500,
-    ) -> list[Kline]:
+    ) -> Sequence[Kline]:
         klines = await self._market.get_kline_data(symbol, interval, start_ms, end_ms, limit)
         self._quality.observe_klines(klines)
         return klines

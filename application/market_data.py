@@ -145,7 +145,7 @@ class MarketDataService:
 
     async def fetch_recent_klines(
         self, symbol: str | Symbol, interval: str | Interval, count: int
-    ) -> list[Kline]:
+    ) -> Sequence[Kline]:
         """The newest ``count`` candles (1 to ``MAX_KLINE_LIMIT``); the last one is usually still open."""
         sym, ivl = _symbol(symbol), Interval.parse(interval)
         if not 1 <= count <= MAX_KLINE_LIMIT:
@@ -158,7 +158,7 @@ class MarketDataService:
 
     async def iter_kline_pages(
         self, symbol: Symbol, interval: Interval, start_ms: int, end_ms: int
-    ) -> AsyncIterator[list[Kline]]:
+    ) -> AsyncIterator[Sequence[Kline]]:
         """Candles opening in ``[start_ms, end_ms]``, ``MAX_KLINE_LIMIT`` per port call, oldest first.
 
         Each page is validated before it is yielded (``DataValidationError`` otherwise), and the next page
@@ -285,11 +285,11 @@ class MarketDataService:
         end_ms: int | None,
     ) -> list[tuple[str, Violation]]:
         now_ms = self._clock.now_ms()
-        # A page checked as it was built needs only the range and the future bound, at its ends; any doubt
-        # and it is checked in full below, which says exactly what is wrong.
+        # A page proved valid as it was built needs only the range and the future bound, at its ends; any
+        # doubt and it is checked in full below, which says exactly what is wrong.
         if (
             isinstance(klines, KlinePage)
-            and klines.is_checked_series(symbol, interval)
+            and klines.is_series(symbol, interval)
             and klines.open_times_within(start_ms, end_ms)
             and klines.open_times_within(None, now_ms + self._policy.max_future_ms)
         ):

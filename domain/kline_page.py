@@ -1,29 +1,37 @@
-"""Kline pages built a column at a time and checked once, column by column: the hot path of history and
-backfills.
+"""A page of candles of one series, kept as columns and proved valid once: the hot path of backfills.
 
-``build_kline_page`` makes the ``Kline`` objects of a page from its columns (one sequence per field) and
-returns them as a ``KlinePage``: a list that keeps the columns until someone asks whether the page passes
-the rules of ``domain.validators.check_kline`` that do not depend on the time of the check. That check
-(``columns_pass``) runs once, on the columns, with C-level loops (``map``, ``min``, ``all``) instead of one
-Python call per candle; a caller that never asks (one that only parses) never pays for it. A page that
-passes holds candles of one series in strictly increasing open time, each passing those rules, so later
-steps (the market-data service, a store) need only the checks that depend on "now" (``open_times_within``,
-``split_closed``), which look at the first and the last candle. A page that fails is validated by the
-reference validators, which report exactly what is wrong.
+``build_kline_page`` takes a page as columns (one sequence per field of ``Kline`` but the symbol and
+interval; decimals as their text, as an exchange sends them) and returns a ``KlinePage`` only when it can
+prove, a column at a time with C-level loops (``map``, ``min``, ``str.join``, ``bytes.translate``), that
+every candle passes ``domain.validators.check_kline``'s rules but the future bound and that the open times
+strictly increase. When it cannot (a rule is broken, or a value is not in the plain decimal form
+``0|[1-9][0-9]*`` with an optional ``.`` and digits), it returns ``None`` and the caller validates the rows
+one by one with the reference validators, which say exactly what is wrong. So a ``KlinePage`` always holds
+valid candles of its series; later steps (the market-data service, a store) need only the checks that depend
+on "now" (``open_times_within``, ``split_closed``), which look at the first and the last candle.
 
-The certificate is kept honest: ``KlinePage.intact()`` is true only while the list holds exactly the
-objects that were built, so a page changed after it was built is validated in full again.
+How the proof stays exact with binary floats: the price rules compare ``float`` values, and rounding a
+decimal to the nearest float never swaps two values (``a < b`` gives ``float(a) <= float(b)``). A strict
+float answer is therefore the exact one; only a tie can hide an order, and when the equal floats are no
+more than the equal texts (which are equal values), there is none; otherwise the tied pairs are compared as
+``Decimal``. Volumes and prices in plain form have no sign, so they are finite and not negative.
+
+A page is an immutable ``Sequence[Kline]``. It keeps each decimal as the text ``str(Decimal)`` writes for it
+(``texts``), makes ``Decimal`` values a column at a time when first asked (``decimals``), and ``Kline``
+objects only when candles are asked for: a store that writes the text, or a consumer that reads one column,
+pays for nothing else.
 """
 
 from __future__ import annotations
 
 import operator
+import re
 from bisect import bisect_left
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from decimal import Decimal
-from itertools import islice, repeat
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
+from itertools import compress, islice, repeat
+from typing import Any, Final, final, overload
 
 import attrs
 
@@ -31,78 +39,166 @@ from domain.intervals import Interval
 from domain.market import Kline
 from domain.symbols import Symbol
 
-__all__ = ["PRICE_FIELDS", "VOLUME_FIELDS", "KlinePage", "build_kline_page", "columns_pass"]
+__all__ = ["DECIMAL_FIELDS", "PRICE_FIELDS", "VOLUME_FIELDS", "KlinePage", "build_kline_page"]
 
 #: The fields ``check_kline`` requires to be positive, and those it requires to be finite and not negative.
-PRICE_FIELDS = ("open", "high", "low", "close")
-VOLUME_FIELDS = ("volume", "quote_volume", "taker_buy_base_volume", "taker_buy_quote_volume")
+PRICE_FIELDS: Final = ("open", "high", "low", "close")
+VOLUME_FIELDS: Final = ("volume", "quote_volume", "taker_buy_base_volume", "taker_buy_quote_volume")
+DECIMAL_FIELDS: Final = (*PRICE_FIELDS, *VOLUME_FIELDS)
+_INT_FIELDS = ("open_time_ms", "close_time_ms", "trade_count")
+_FIELD_NAMES = tuple(f.name for f in attrs.fields(Kline))
+_COLUMN_NAMES = frozenset(_FIELD_NAMES) - {"symbol", "interval"}
 
-_ZERO = Decimal(0)
+# Decimal(text) is exact; create_decimal under a context this wide is too, and it does not depend on the
+# calling thread's context.
+_to_decimal: Callable[[str], Decimal] = Context(
+    prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]
+).create_decimal
+
 _drain: deque[object] = deque(maxlen=0)  # extend() runs an iterator to its end and keeps nothing
 _new = object.__new__
 _le = operator.le
-_is = operator.is_
+_eq = operator.eq
+_DIGITS = b"0123456789"
+# Plain text of a value under 1e-6 (zero included): ``str(Decimal)`` writes it with an exponent instead.
+_TINY = b",0.000000"
+_LEADING_ZERO = re.compile(rb",0[0-9]").search
 
 
-class KlinePage(list[Kline]):
-    """Candles of ``symbol`` and ``interval`` built by ``build_kline_page``; use it as the list it is.
+@final
+class KlinePage(Sequence[Kline]):
+    """Valid candles of ``symbol`` and ``interval``, in strictly increasing open time, kept as columns.
 
-    ``is_checked_series`` says whether the candles (still) pass ``check_kline``'s rules but the future bound
-    (see ``open_times_within``) with strictly increasing open times; the check runs on the first call."""
+    Made by ``build_kline_page`` (or sliced from a page); use it as the read-only sequence of ``Kline`` it
+    is. ``decimals(name)`` and ``texts(name)`` give one field of every candle without making a ``Kline``.
+    """
 
-    __slots__ = ("_built", "_columns", "_passed", "interval", "symbol")
+    __slots__ = ("_columns", "_decimals", "_klines", "interval", "symbol")
 
-    def __init__(
-        self,
-        klines: Sequence[Kline],
-        columns: Mapping[str, Sequence[Any]],
-        symbol: Symbol,
-        interval: Interval,
-    ) -> None:
-        super().__init__(klines)
-        self._built = tuple(klines)
-        self._columns: Mapping[str, Sequence[Any]] | None = columns
-        self._passed: bool | None = None
+    symbol: Symbol
+    interval: Interval
+
+    def __init__(self, symbol: Symbol, interval: Interval, columns: Mapping[str, tuple[Any, ...]]) -> None:
+        """Use ``build_kline_page``: the columns are taken as proved valid."""
         self.symbol = symbol
         self.interval = interval
+        self._columns = columns
+        self._decimals: dict[str, tuple[Decimal, ...]] = {}
+        self._klines: tuple[Kline, ...] | None = None
 
-    def intact(self) -> bool:
-        """Whether the list still holds exactly the candles that were built (Klines are frozen)."""
-        built = self._built
-        return len(self) == len(built) and all(map(_is, self, built))
+    # -------------------------------------------------------------------------------------- sequence
 
-    def _passes(self) -> bool:
-        if self._passed is None:
-            assert self._columns is not None  # noqa: S101 - dropped only once the answer is known
-            self._passed = columns_pass(self._columns, self.interval)
-            self._columns = None
-        return self._passed
+    def __len__(self) -> int:
+        return len(self._columns["open_time_ms"])
 
-    def is_checked_series(self, symbol: Symbol, interval: Interval) -> bool:
-        """Whether these are unchanged candles of ``symbol`` and ``interval`` that pass the check."""
-        return self.interval is interval and self.symbol == symbol and self.intact() and self._passes()
+    @overload
+    def __getitem__(self, index: int) -> Kline: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Kline]: ...
+    def __getitem__(self, index: int | slice) -> Kline | Sequence[Kline]:
+        if isinstance(index, slice):
+            if index.step not in (None, 1):
+                return self.klines()[index]
+            return KlinePage(
+                self.symbol, self.interval, {name: column[index] for name, column in self._columns.items()}
+            )
+        if self._klines is not None:
+            return self._klines[index]
+        columns = self._columns
+        index = range(len(self))[index]  # IndexError as a list gives it; negative indexes count from the end
+        values = {name: columns[name][index] for name in _INT_FIELDS}
+        values["ignore"] = columns["ignore"][index]
+        values.update((name, self._decimal(name, index)) for name in DECIMAL_FIELDS)
+        return Kline(symbol=self.symbol, interval=self.interval, **values)
+
+    def __iter__(self) -> Iterator[Kline]:
+        return iter(self.klines())
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence (a list, a tuple, a page) of equal candles, in the same order."""
+        if isinstance(other, KlinePage):
+            if self is other:
+                return True
+            if self.symbol != other.symbol or self.interval is not other.interval or len(self) != len(other):
+                return False
+        elif not isinstance(other, list | tuple):
+            return NotImplemented
+        return list(self.klines()) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, which are not hashable
+
+    def __repr__(self) -> str:
+        return f"KlinePage({self.symbol.value} {self.interval.value}, {len(self)} candles)"
+
+    # --------------------------------------------------------------------------------------- columns
+
+    @property
+    def open_times_ms(self) -> tuple[int, ...]:
+        return self._columns["open_time_ms"]
+
+    @property
+    def close_times_ms(self) -> tuple[int, ...]:
+        return self._columns["close_time_ms"]
+
+    @property
+    def trade_counts(self) -> tuple[int, ...]:
+        return self._columns["trade_count"]
+
+    @property
+    def ignores(self) -> tuple[str, ...]:
+        return self._columns["ignore"]
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        """The decimal field ``name`` of every candle, each as the text ``str()`` writes for its value."""
+        if name not in DECIMAL_FIELDS:
+            msg = f"{name!r} is not one of the decimal fields {DECIMAL_FIELDS}"
+            raise KeyError(msg)
+        return self._columns[name]
+
+    def decimals(self, name: str) -> tuple[Decimal, ...]:
+        """The decimal field ``name`` of every candle as ``Decimal`` (made once, on the first call)."""
+        made = self._decimals.get(name)
+        if made is None:
+            made = self._decimals[name] = tuple(map(_to_decimal, self.texts(name)))
+        return made
+
+    def _decimal(self, name: str, index: int) -> Decimal:
+        made = self._decimals.get(name)
+        return made[index] if made is not None else _to_decimal(self._columns[name][index])
+
+    def klines(self) -> tuple[Kline, ...]:
+        """Every candle as a ``Kline`` (made once, on the first call)."""
+        if self._klines is None:
+            self._klines = tuple(_make(self, len(self)))
+        return self._klines
+
+    # ---------------------------------------------------------------------------- checks on "now"
+
+    def is_series(self, symbol: Symbol, interval: Interval) -> bool:
+        """Whether these are candles of ``symbol`` and ``interval``."""
+        return self.interval is interval and self.symbol == symbol
 
     def open_times_within(self, first_ms: int | None, last_ms: int | None) -> bool:
         """Whether every candle opens in ``[first_ms, last_ms]`` (``None``: unbounded): the first and
         the last one say it, as open times increase."""
-        if not self:
+        opens = self.open_times_ms
+        if not opens:
             return True
-        return (first_ms is None or self[0].open_time_ms >= first_ms) and (
-            last_ms is None or self[-1].open_time_ms <= last_ms
-        )
+        return (first_ms is None or opens[0] >= first_ms) and (last_ms is None or opens[-1] <= last_ms)
 
-    def split_closed(self, now_ms: int, max_future_ms: int) -> tuple[tuple[Kline, ...], int] | None:
-        """For a store: the candles closed before ``now_ms`` (all valid, one per key, in key order) and the
-        number still open; ``None`` when a candle opens after ``now_ms + max_future_ms`` or the page was
-        changed since its check (validate it in full then)."""
-        if not (self.intact() and self._passes() and self.open_times_within(None, now_ms + max_future_ms)):
+    def split_closed(self, now_ms: int, max_future_ms: int) -> tuple[KlinePage, int] | None:
+        """For a store: the candles closed before ``now_ms`` (a prefix of the page, as close times increase)
+        and the number still open; ``None`` when a candle opens after ``now_ms + max_future_ms`` (validate
+        the candles one by one then, to reject it)."""
+        if not self.open_times_within(None, now_ms + max_future_ms):
             return None
-        # Close times increase with open times, so the closed candles are a prefix of the page.
-        closed = bisect_left(self, now_ms, key=_close_time)
-        return self._built[:closed], len(self) - closed
+        closed = bisect_left(self.close_times_ms, now_ms)
+        prefix = self if closed == len(self) else self[:closed]
+        assert isinstance(prefix, KlinePage)  # noqa: S101 - a slice of step 1 is a page
+        return prefix, len(self) - closed
 
 
-_close_time: Callable[[Kline], int] = operator.attrgetter("close_time_ms")
+# ------------------------------------------------------------------------------------ making candles
 
 
 def _slot_setters() -> dict[str, Callable[[Kline, Any], None]] | None:
@@ -117,14 +213,15 @@ def _slot_setters() -> dict[str, Callable[[Kline, Any], None]] | None:
 
 
 _SETTERS = _slot_setters()
-_FIELD_NAMES = tuple(f.name for f in attrs.fields(Kline))
-_COLUMN_NAMES = frozenset(_FIELD_NAMES) - {"symbol", "interval"}
 
 
-def _make(
-    columns: Mapping[str, Iterable[Any]], symbol: Symbol, interval: Interval, count: int
-) -> list[Kline]:
-    values = {**columns, "symbol": repeat(symbol, count), "interval": repeat(interval, count)}
+def _make(page: KlinePage, count: int) -> list[Kline]:
+    values: dict[str, Iterable[Any]] = {
+        name: page._columns[name] for name in (*_INT_FIELDS, "ignore")
+    }
+    values.update((name, page.decimals(name)) for name in DECIMAL_FIELDS)
+    values["symbol"] = repeat(page.symbol, count)
+    values["interval"] = repeat(page.interval, count)
     if _SETTERS is None:
         return list(map(Kline, *(values[name] for name in _FIELD_NAMES)))
     klines: list[Kline] = list(map(_new, repeat(Kline, count)))
@@ -133,35 +230,60 @@ def _make(
     return klines
 
 
-def columns_pass(columns: Mapping[str, Sequence[Any]], interval: Interval) -> bool:
-    """Whether every candle of the columns passes ``check_kline``'s rules but the future bound, and the open
-    times strictly increase. The rules, as ``check_kline`` words them: prices finite and positive, volumes
-    finite and not negative, ``low <= open, close <= high``, a trade count not negative, the close after the
-    open and both on the interval's grid. Integers and decimals only; anything else is a fail."""
-    if not columns["open_time_ms"]:
-        return True
-    return _values_pass(columns) and _times_pass(columns["open_time_ms"], columns["close_time_ms"], interval)
+# -------------------------------------------------------------------------------------------- proving
 
 
-def _values_pass(columns: Mapping[str, Sequence[Any]]) -> bool:
+def _plain_text(column: Sequence[Any]) -> bytes | None:
+    """The column's values joined by commas as ASCII bytes, when every value is text in the plain decimal
+    form ``0|[1-9][0-9]*`` with an optional ``.`` and digits after it; otherwise None. When the column is not
+    one point per value (a whole number among them), it is left to the reference checks: None."""
     try:
-        lows, highs = columns["low"], columns["high"]
-        # low <= open, close <= high with a positive low and a finite high: every price finite, positive.
-        prices = (
-            min(lows) > _ZERO
-            and all(map(Decimal.is_finite, highs))
-            and all(map(_le, lows, columns["open"]))
-            and all(map(_le, columns["open"], highs))
-            and all(map(_le, lows, columns["close"]))
-            and all(map(_le, columns["close"], highs))
-        )
-        volumes = prices and all(
-            min(columns[name]) >= _ZERO and all(map(Decimal.is_finite, columns[name]))
-            for name in VOLUME_FIELDS
-        )
-    except (ArithmeticError, TypeError):  # a NaN was compared, or a value is no decimal
+        text = ",".join(column)  # TypeError unless every item is text
+    except TypeError:
+        return None
+    if not text.isascii():
+        return None
+    raw = text.encode()
+    # What is left without the digits: one point per value, each between two commas (no empty value).
+    marks = raw.translate(None, _DIGITS)
+    if marks != b".," * (len(column) - 1) + b".":
+        return None
+    wrapped = b"," + raw + b","
+    # No point first or last in a value; a value that begins with 0 goes on with its point.
+    if b",." in wrapped or b".," in wrapped or _LEADING_ZERO(wrapped):
+        return None
+    return wrapped
+
+
+def _as_written(column: tuple[str, ...], wrapped: bytes) -> tuple[str, ...]:
+    """The plain texts as ``str(Decimal)`` writes them: the same, but for values under 1e-6 (an exponent)."""
+    if _TINY not in wrapped:
+        return column
+    return tuple(str(_to_decimal(text)) if text.startswith("0.000000") else text for text in column)
+
+
+def _ordered(low: Sequence[str], high: Sequence[str], low_f: list[float], high_f: list[float]) -> bool:
+    """Whether ``low[i] <= high[i]`` for every i, exactly (see the module's note on floats)."""
+    if not all(map(_le, low_f, high_f)):
         return False
-    return volumes and min(columns["trade_count"]) >= 0
+    # Equal texts are equal floats; when there are as many equal floats, those are all the ties.
+    if sum(map(_eq, low_f, high_f)) == sum(map(_eq, low, high)):
+        return True
+    ties = compress(range(len(low)), map(_eq, low_f, high_f))
+    return all(_to_decimal(low[i]) <= _to_decimal(high[i]) for i in ties)
+
+
+def _prices_pass(texts: Mapping[str, tuple[str, ...]]) -> bool:
+    """low <= open, close <= high with a positive low: every price positive (plain text is finite)."""
+    floats = {name: list(map(float, texts[name])) for name in PRICE_FIELDS}
+    low, high = texts["low"], texts["high"]
+    return (
+        min(floats["low"]) > 0
+        and _ordered(low, texts["open"], floats["low"], floats["open"])
+        and _ordered(texts["open"], high, floats["open"], floats["high"])
+        and _ordered(low, texts["close"], floats["low"], floats["close"])
+        and _ordered(texts["close"], high, floats["close"], floats["high"])
+    )
 
 
 def _times_pass(opens_ms: Sequence[int], closes_ms: Sequence[int], interval: Interval) -> bool:
@@ -192,15 +314,39 @@ def _same(values: Sequence[int], expected: range) -> bool:
     return len(values) == len(expected) and list(values) == list(expected)
 
 
-def build_kline_page(columns: Mapping[str, Sequence[Any]], symbol: Symbol, interval: Interval) -> KlinePage:
-    """The candles of ``columns`` (field name -> one value per candle, every field of ``Kline`` but
-    ``symbol`` and ``interval``, equally long, of the field's type; ``ignore`` may be any iterable) as
-    ``Kline`` objects in a ``KlinePage``. The page keeps the columns (not ``ignore``) for its check: do not
-    change them afterwards."""
+def build_kline_page(
+    columns: Mapping[str, Sequence[Any]], symbol: Symbol, interval: Interval
+) -> KlinePage | None:
+    """The candles of ``columns`` as a ``KlinePage``, or None when they cannot be proved valid (see the
+    module's note): validate them one by one then.
+
+    ``columns`` maps every field of ``Kline`` but ``symbol`` and ``interval`` to one value per candle, all
+    equally long: ``int`` for the times and the trade count, text for the decimals and ``ignore``. The page
+    keeps tuples of them; a tuple given is kept as it is, so do not change what it holds.
+    """
     if set(columns) != _COLUMN_NAMES:
         msg = f"kline columns must be exactly {sorted(_COLUMN_NAMES)}"
         raise ValueError(msg)
-    count = len(columns["open_time_ms"])
-    klines = _make(columns, symbol, interval, count)
-    kept = {name: column for name, column in columns.items() if name != "ignore"}
-    return KlinePage(klines, kept, symbol, interval)
+    kept = {name: tuple(column) for name, column in columns.items()}
+    count = len(kept["open_time_ms"])
+    if any(len(column) != count for column in kept.values()):
+        msg = "kline columns must be equally long"
+        raise ValueError(msg)
+    if not count:
+        return KlinePage(symbol, interval, kept)
+    if any(set(map(type, kept[name])) != {int} for name in _INT_FIELDS) or set(map(type, kept["ignore"])) != {
+        str
+    }:
+        return None
+    plain = {name: kept[name] for name in DECIMAL_FIELDS}
+    for name, texts in plain.items():
+        wrapped = _plain_text(texts)
+        if wrapped is None:
+            return None
+        kept[name] = _as_written(texts, wrapped)
+    passes = (
+        min(kept["trade_count"]) >= 0
+        and _times_pass(kept["open_time_ms"], kept["close_time_ms"], interval)
+        and _prices_pass(plain)
+    )
+    return KlinePage(symbol, interval, kept) if passes else None

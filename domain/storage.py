@@ -190,7 +190,7 @@ def _missing(interval: Interval, from_ms: int, to_ms: int) -> list[MissingRange]
 class ValidatedBatch(Generic[T]):
     """A batch sorted into rows to store (one per key, in key order), duplicates, open candles and rejects."""
 
-    accepted: tuple[T, ...]
+    accepted: Sequence[T]
     duplicates: int
     not_closed: int
     rejections: tuple[RejectionCount, ...]

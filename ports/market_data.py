@@ -76,7 +76,7 @@ class MarketDataPort(Protocol):
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 500,
-    ) -> list[Kline]:
+    ) -> Sequence[Kline]:
         """Candles oldest first, with Binance's semantics.
 
         No ``start_ms``/``end_ms``: the newest ``limit`` candles (the last one usually still open).

@@ -23,6 +23,7 @@ from domain import (
     DataKind,
     Interval,
     Kline,
+    KlinePage,
     PriceQuote,
     RejectionCount,
     Symbol,
@@ -85,6 +86,8 @@ def by_series(klines: Sequence[Kline]) -> list[tuple[tuple[Symbol, Interval], Se
     """Candles sorted by series (as ``validate_klines`` leaves them), grouped into one run per series."""
     if not klines:
         return []
+    if isinstance(klines, KlinePage):  # one series; its candles are not made to look at two of them
+        return [((klines.symbol, klines.interval), klines)]
     first, last = klines[0], klines[-1]
     if first.symbol == last.symbol and first.interval is last.interval:
         return [((first.symbol, first.interval), klines)]  # sorted by series, so all one series

@@ -251,7 +251,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
         start_ms: int | None = None,
         end_ms: int | None = None,
         limit: int = 500,
-    ) -> list[Kline]:
+    ) -> Sequence[Kline]:
         attributes: dict[str, AttributeValue] = {
             "binance.symbol": symbol.value,
             "binance.interval": interval.value,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -179,7 +179,7 @@ def parse_book_tickers(raw: Any, as_of_ms: int) -> list[BookTicker]:
     return [BookTicker(w.symbol, w.bid_price, w.bid_qty, w.ask_price, w.ask_qty, as_of_ms) for w in wires]
 
 
-def parse_klines(raw: Any, symbol: Symbol, interval: Interval) -> list[Kline]:
+def parse_klines(raw: Any, symbol: Symbol, interval: Interval) -> Sequence[Kline]:
     """``GET /api/v3/klines`` or ``uiKlines``: arrays of 12 items, oldest first, of ``symbol``, ``interval``.
 
     Any bad item refuses the whole page: a page with a hole in it would be stored as a gap.

@@ -1,17 +1,19 @@
 """How SQLite takes and gives the stores' values: decimals as the exact text ``str(Decimal)`` writes.
 
-The candle conversion is the hot path of a backfill, so it unpacks each candle with one ``attrgetter``
-call and builds plain tuples for ``executemany``; the other rows go through ``adapters._sql.rows``.
+The candle conversion is the hot path of a backfill. A ``KlinePage`` already holds that text, a column per
+field, so its rows are zipped from its columns and no ``Decimal`` or ``Kline`` is made; other candles are
+unpacked with one ``attrgetter`` call each. The other rows go through ``adapters._sql.rows``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, InvalidOperation
+from itertools import repeat
 from typing import Any
 
 from adapters._sql.rows import Codec, kline_values
-from domain import Kline
+from domain import Kline, KlinePage
 
 __all__ = ["CODEC", "kline_rows"]
 
@@ -23,6 +25,26 @@ CODEC = Codec(decimal_in=str, decimal_out=_EXACT.create_decimal, flag_in=int)
 
 def kline_rows(series_id: int, klines: Iterable[Kline]) -> list[tuple[Any, ...]]:
     """Rows in ``KLINE_COLUMNS`` order."""
+    if isinstance(klines, KlinePage):
+        text = klines.texts
+        return list(
+            zip(
+                repeat(series_id, len(klines)),
+                klines.open_times_ms,
+                text("open"),
+                text("high"),
+                text("low"),
+                text("close"),
+                text("volume"),
+                klines.close_times_ms,
+                text("quote_volume"),
+                klines.trade_counts,
+                text("taker_buy_base_volume"),
+                text("taker_buy_quote_volume"),
+                klines.ignores,
+                strict=False,  # the repeat is endless; the page's columns are equally long
+            )
+        )
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     for ot, o, h, lo, c, v, ct, qv, n, tb, tq, ig in map(kline_values, klines):

@@ -31,7 +31,17 @@ from adapters._sql.rows import (
 )
 from adapters._sql.store import SeriesIds
 from adapters.sqlite._rows import CODEC, kline_rows
-from domain import AccountInfo, DataKind, Interval, Kline, PriceQuote, RejectionCount, Symbol, Ticker24h
+from domain import (
+    AccountInfo,
+    DataKind,
+    Interval,
+    Kline,
+    KlinePage,
+    PriceQuote,
+    RejectionCount,
+    Symbol,
+    Ticker24h,
+)
 from domain.storage import ValidatedBatch
 
 __all__ = [
@@ -147,7 +157,7 @@ def write_klines(conn: sqlite3.Connection, klines: Sequence[Kline], series: Seri
             _KLINES,
             "SELECT open_time_ms FROM klines WHERE series_id = ? AND open_time_ms BETWEEN ? AND ?",
             sid,
-            [k.open_time_ms for k in group],
+            group.open_times_ms if isinstance(group, KlinePage) else [k.open_time_ms for k in group],
             kline_rows(sid, group),
         )
         stored += new

@@ -38,6 +38,7 @@ from domain import (
     InvalidIntervalError,
     InvalidSymbolError,
     IPBannedError,
+    KlinePage,
     RateLimitError,
     Symbol,
 )
@@ -90,7 +91,7 @@ CASES: tuple[Case, ...] = (
     Case("ticker_24hr_many", lambda a: a.get_tickers_24h(list(DEFAULT_SYMBOLS)), list),
     Case("book_ticker_one", lambda a: a.get_book_ticker(BTC), object),
     Case("book_ticker_many", lambda a: a.get_book_tickers([BTC, ETH]), list),
-    Case("klines", lambda a: a.get_kline_data(BTC, Interval.MINUTE_1, limit=5), list),
+    Case("klines", lambda a: a.get_kline_data(BTC, Interval.MINUTE_1, limit=5), KlinePage),
     Case("account", lambda a: a.get_account_info(omit_zero_balances=True), AccountInfo),
     Case("error_invalid_symbol", lambda a: a.get_symbol_ticker(UNKNOWN), InvalidSymbolError),
     Case(

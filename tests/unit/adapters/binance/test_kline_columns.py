@@ -1,4 +1,5 @@
-"""Pages whose decimals repeat go through the decimal cache of the column path; it must change nothing."""
+"""The column path (a ``KlinePage`` proved valid) and the row-by-row path give the same candles, whatever
+the spelling of the decimals; the exchange's own spelling takes the column path."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from adapters.binance._klines import build_klines, check_rows
 from adapters.binance.parsing import parse_klines
-from domain import Interval, MalformedResponseError, Symbol
+from domain import Interval, KlinePage, MalformedResponseError, Symbol
 
 _SYMBOL, _INTERVAL = Symbol("BTCUSDT"), Interval.MINUTE_1
 # Equal values spelled differently stay apart: "1.0" and "1.00000000" are different decimals exactly.
@@ -34,7 +35,7 @@ def _pages(draw: st.DrawFn) -> list[list[Any]]:
 
 
 @given(_pages())
-def test_the_cached_decimals_equal_the_row_by_row_ones(page: list[list[Any]]) -> None:
+def test_the_column_path_gives_the_row_by_row_candles(page: list[list[Any]]) -> None:
     fast = build_klines(page, _SYMBOL, _INTERVAL)
     slow, problems = check_rows(page, _SYMBOL, _INTERVAL)
 
@@ -43,8 +44,22 @@ def test_the_cached_decimals_equal_the_row_by_row_ones(page: list[list[Any]]) ->
         with pytest.raises(MalformedResponseError, match=re.escape(problems[0])):
             parse_klines(page, _SYMBOL, _INTERVAL)
         return
-    assert fast is not None
-    assert [repr(k) for k in fast] == [repr(k) for k in slow]
+    if fast is not None:
+        assert [repr(k) for k in fast] == [repr(k) for k in slow]
+    assert [repr(k) for k in parse_klines(page, _SYMBOL, _INTERVAL)] == [repr(k) for k in slow]
+
+
+def test_the_exchanges_spelling_takes_the_column_path() -> None:
+    page = [
+        [open_ms, "1.5", "2.00000000", "1.0", "1.75", "0.00000000", open_ms + 59_999, "3.1", 7, "0.0", "0.0"]
+        for open_ms in range(1_704_067_200_000, 1_704_067_200_000 + 3 * 60_000, 60_000)
+    ]
+
+    fast = build_klines(page, _SYMBOL, _INTERVAL)
+
+    assert isinstance(fast, KlinePage)
+    assert [k.ignore for k in fast] == ["0", "0", "0"]  # an array of 11 items: no "ignore"
+    assert fast == check_rows(page, _SYMBOL, _INTERVAL)[0]
 
 
 def test_repeated_texts_keep_their_exact_spelling() -> None:
