@@ -97,6 +97,7 @@ def test_the_latency_summary_takes_the_median_run_and_reports_the_spread_of_p99(
     assert summary["latency_p99_ms"] == pytest.approx(0.2)
     assert summary["latency_p99_min_ms"] == pytest.approx(0.1)
     assert summary["latency_p99_max_ms"] == pytest.approx(0.3)
+    assert summary["latency_p99_pooled_ms"] == pytest.approx(0.3)  # all 270 events together, not one run
     assert summary["latency_max_ms"] == pytest.approx(3.0)  # the worst event of any run, warm-up excluded
     assert summary["latency_events"] == 3 * 90
     assert summary["latency_cpu_us_per_event"] == pytest.approx(1000.0)
