@@ -29,15 +29,17 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+import attrs
 import orjson
 
-from adapters.binance._converters import describe, make_storage_converter
+from adapters.binance._converters import describe, make_storage_converter, to_decimal
 from adapters.binance._klines import build_klines, check_rows
 from adapters.binance._wire import WIRE_NAMES, BookTickerWire, PriceWire, make_wire_converter
 from adapters.binance.errors import malformed_body
 from adapters.binance.secrets import REDACTED, redact
 from domain import (
     AccountInfo,
+    Balance,
     BookTicker,
     DataValidationError,
     ExchangeInfo,
@@ -135,6 +137,46 @@ def parse_exchange_info(raw: Any) -> ExchangeInfo:
     return result
 
 
+# Symbol texts the converter has accepted in a price answer, by their exact text: a later answer naming them
+# is read without it (``_quick_price_quotes``).
+_CHECKED_SYMBOLS: dict[str, Symbol] = {}
+_CHECKED_SYMBOLS_KEPT = 8192  # Binance lists a few thousand
+
+
+def _quick_price_quotes(raw: Any, as_of_ms: int) -> list[PriceQuote] | None:
+    """The usual price answer read directly: an array of objects whose ``symbol`` the converter accepted
+    before and whose ``price`` is a finite decimal string; unknown keys ignored, as the converter does.
+    ``None`` when anything else is found: the converter then reads it, or says exactly what is wrong."""
+    if type(raw) is not list:
+        return None
+    checked = _CHECKED_SYMBOLS
+    quotes = []
+    for item in raw:
+        if type(item) is not dict:
+            return None
+        text, price = item.get("symbol"), item.get("price")
+        symbol = checked.get(text) if type(text) is str else None
+        if symbol is None or type(price) is not str:
+            return None
+        try:
+            number = to_decimal(price)
+        except ArithmeticError:  # not a decimal number
+            return None
+        if not number.is_finite():
+            return None
+        quotes.append(PriceQuote(symbol, number, as_of_ms))
+    return quotes
+
+
+def _remember_symbols(raw: list[Any], wires: list[PriceWire]) -> None:
+    """Keep the symbol texts of an answer the converter has just accepted, for ``_quick_price_quotes``."""
+    checked = _CHECKED_SYMBOLS
+    for item, wire in zip(raw, wires, strict=True):
+        text = item["symbol"]
+        if text not in checked and len(checked) < _CHECKED_SYMBOLS_KEPT:
+            checked[text] = wire.symbol
+
+
 def parse_price_quote(raw: Any, as_of_ms: int) -> PriceQuote:
     """``GET /api/v3/ticker/price?symbol=``: one object. The body has no time; ``as_of_ms`` supplies it."""
     wire: PriceWire = _parse(raw, PriceWire, "/api/v3/ticker/price")
@@ -143,7 +185,11 @@ def parse_price_quote(raw: Any, as_of_ms: int) -> PriceQuote:
 
 def parse_price_quotes(raw: Any, as_of_ms: int) -> list[PriceQuote]:
     """``GET /api/v3/ticker/price`` with ``symbols`` or none: an array, in the exchange's order."""
+    quotes = _quick_price_quotes(raw, as_of_ms)
+    if quotes is not None:
+        return quotes
     wires: list[PriceWire] = _parse(raw, list[PriceWire], "/api/v3/ticker/price")
+    _remember_symbols(raw, wires)
     return [PriceQuote(w.symbol, w.price, as_of_ms) for w in wires]
 
 
@@ -193,8 +239,44 @@ def parse_klines(raw: Any, symbol: Symbol, interval: Interval) -> Sequence[Kline
     return klines
 
 
+def _quick_balances(raw: Any) -> tuple[Balance, ...] | None:
+    """The usual ``balances`` read directly: objects whose ``asset`` is text and whose ``free`` and
+    ``locked`` are finite decimal strings, unknown keys ignored, as the converter does. ``None`` when anything
+    else is found: the converter then reads them, or says exactly what is wrong."""
+    if type(raw) is not list:
+        return None
+    balances = []
+    for item in raw:
+        if type(item) is not dict:
+            return None
+        asset, free, locked = item.get("asset"), item.get("free"), item.get("locked")
+        if type(asset) is not str or type(free) is not str or type(locked) is not str:
+            return None
+        try:
+            free_number, locked_number = to_decimal(free), to_decimal(locked)
+        except ArithmeticError:  # not a decimal number
+            return None
+        if not (free_number.is_finite() and locked_number.is_finite()):
+            return None
+        balances.append(Balance(asset, free_number, locked_number))
+    return tuple(balances)
+
+
 def parse_account_info(raw: Any) -> AccountInfo:
-    """``GET /api/v3/account``; the legacy integer ``makerCommission`` and kin are ignored."""
+    """``GET /api/v3/account``; the legacy integer ``makerCommission`` and kin are ignored.
+
+    The balances, most of the body, are read directly when they have the usual shape; the converter reads
+    the rest. Anything unusual is left to the converter whole, so a refusal quotes the body as it came.
+    """
+    if type(raw) is dict:
+        balances = _quick_balances(raw.get("balances"))
+        if balances:
+            try:
+                rest: AccountInfo = _parse({**raw, "balances": []}, AccountInfo, "/api/v3/account")
+            except MalformedResponseError:
+                pass  # read again whole below, for the message
+            else:
+                return attrs.evolve(rest, balances=balances)
     result: AccountInfo = _parse(raw, AccountInfo, "/api/v3/account")
     return result
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from adapters.binance import parsing
+from adapters.binance._wire import PriceWire
 from adapters.binance.parsing import (
     loads,
     parse_account_info,
@@ -22,7 +24,16 @@ from adapters.binance.parsing import (
     parse_ticker_24h,
     parse_tickers_24h,
 )
-from domain import Interval, LotSize, MalformedResponseError, NotionalFilter, PriceFilter, Symbol
+from domain import (
+    AccountInfo,
+    Interval,
+    LotSize,
+    MalformedResponseError,
+    NotionalFilter,
+    PriceFilter,
+    PriceQuote,
+    Symbol,
+)
 
 BTC = Symbol("BTCUSDT")
 MINUTE = Interval.MINUTE_1
@@ -68,6 +79,11 @@ def exchange_info(*symbols: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def converter_only(raw: Any, cl: Any) -> Any:
+    """What the converter alone makes of ``raw`` (the parse functions read usual shapes without it)."""
+    return parsing._wire.structure(raw, cl)
+
+
 def refusal(call: Any, *args: Any) -> str:
     with pytest.raises(MalformedResponseError) as raised:
         call(*args)
@@ -99,6 +115,25 @@ def test_a_price_that_is_not_a_finite_decimal_string_is_refused_with_its_path(
     assert said in message
     assert "@ $.price" in message
     assert "/api/v3/ticker/price" in message
+
+
+def test_prices_of_symbols_already_checked_read_directly_give_what_the_converter_gives() -> None:
+    body = [{"symbol": "BTCUSDT", "price": "64250.10000000"}, {"symbol": "ETHUSDT", "price": "1E+3", "x": 1}]
+
+    first, again = parse_price_quotes(body, 5), parse_price_quotes(body, 5)  # the second reads it directly
+
+    expected = [PriceQuote(w.symbol, w.price, 5) for w in converter_only(body, list[PriceWire])]
+    assert first == again == expected
+
+
+@pytest.mark.parametrize("price", ["NaN", "abc", 1.5, None])
+def test_a_bad_price_of_a_symbol_already_checked_is_refused_with_its_path(price: object) -> None:
+    parse_price_quotes([{"symbol": "BTCUSDT", "price": "1"}], 1)
+
+    body = [{"symbol": "BTCUSDT", "price": "1"}, {"symbol": "BTCUSDT", "price": price}]
+    message = refusal(parse_price_quotes, body, 1)
+
+    assert "@ $[1].price" in message
 
 
 def test_an_integer_price_is_exact_and_accepted() -> None:
@@ -357,6 +392,39 @@ def test_a_string_boolean_is_refused() -> None:
     assert "expected true or false, got text @ $.canTrade" in refusal(
         parse_account_info, ACCOUNT | {"canTrade": "true"}
     )
+
+
+def test_usual_balances_read_directly_give_what_the_converter_gives() -> None:
+    odd = {"asset": "X", "free": "1E+3", "locked": "-0", "new": 1}
+    body = ACCOUNT | {"balances": [*ACCOUNT["balances"], odd]}
+
+    assert parse_account_info(body) == converter_only(body, AccountInfo)
+
+
+@pytest.mark.parametrize(
+    ("balance", "said"),
+    [
+        ({"asset": "BTC", "free": 1.5, "locked": "0"}, "got a number with a fraction @ $.balances[1].free"),
+        (
+            {"asset": "BTC", "free": "1", "locked": "NaN"},
+            "'NaN' is not a finite number @ $.balances[1].locked",
+        ),
+        ({"asset": 7, "free": "1", "locked": "0"}, "expected text, got an integer @ $.balances[1].asset"),
+        ({"asset": "BTC", "free": "1"}, "required field missing @ $.balances[1].locked"),
+        ("BTC", "expected an object, got text @ $.balances[1]"),
+    ],
+)
+def test_an_unusual_balance_is_refused_by_the_converter_with_its_path(balance: object, said: str) -> None:
+    body = ACCOUNT | {"balances": [ACCOUNT["balances"][0], balance]}
+
+    assert said in refusal(parse_account_info, body)
+
+
+def test_a_refusal_outside_the_balances_quotes_the_body_as_it_came() -> None:
+    message = refusal(parse_account_info, {"balances": ACCOUNT["balances"], **ACCOUNT, "canTrade": None})
+
+    assert "@ $.canTrade" in message
+    assert '"balances":[{"asset":"BTC"' in message
 
 
 # ------------------------------------------------------------------------------------------ klines
