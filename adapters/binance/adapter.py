@@ -8,7 +8,7 @@ in request order. Every method is a span named after the port method (``MarketDa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -51,8 +51,8 @@ _BOOK = "/api/v3/ticker/bookTicker"
 _TICKER_24H = "/api/v3/ticker/24hr"
 _TICKER_BAND = 20
 _PLANS_KEPT = 512  # symbol lists whose plan is kept, per adapter
-# A plan: its form, then each request's parameters and weight.
-_Requests = tuple[str, tuple[tuple[tuple[tuple[str, str], ...], int], ...]]
+# A plan: the symbols without repeats, the form, then each request's parameters and weight.
+_Plan = tuple[tuple[str, ...], str, tuple[tuple[tuple[tuple[str, str], ...], int], ...]]
 
 
 class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
@@ -81,7 +81,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             retry=retry or RetryPolicy.from_settings(settings.max_retries, settings.retry_max_seconds),
             telemetry=self._telemetry,
         )
-        self._plans: dict[tuple[str, tuple[str, ...]], _Requests] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], _Plan] = {}
         credentials = settings.credentials
         install_log_redaction(credentials.secrets() if credentials is not None else ())
 
@@ -89,28 +89,27 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
 
     def _span(self, name: str, **attributes: AttributeValue) -> CurrentSpan:
         """The span of one port method; a ``GatewayError`` leaving it marks it as failed."""
-        return CurrentSpan(
-            self._telemetry.tracer, name, attributes=attributes, error_types=(GatewayError,)
-        )
+        return CurrentSpan(self._telemetry.tracer, name, attributes=attributes, error_types=(GatewayError,))
 
     def _now_ms(self) -> int:
         return int(self._clock.server_now_ms())
 
-    async def _get(self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int) -> Any:
-        return await self._client.get(path, params, weight=weight)
+    def _get(self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int) -> Awaitable[Any]:
+        return self._client.get(path, params, weight=weight)  # no coroutine layer of its own
 
     def _plan(
         self,
         path: str,
-        symbols: tuple[str, ...],
+        asked: tuple[str, ...],
         weight_of: Callable[[int | None], int],
         band_sizes: Sequence[int],
-    ) -> _Requests:
-        """The cheapest form for ``symbols`` and the requests it takes (parameters, weight), kept per path
-        and symbol list: the plan depends on nothing else."""
-        cached = self._plans.get((path, symbols))
+    ) -> _Plan:
+        """The symbols of ``asked`` without repeats, the cheapest form for them and the requests it takes
+        (parameters, weight), kept per path and symbol list: the plan depends on nothing else."""
+        cached = self._plans.get((path, asked))
         if cached is not None:
             return cached
+        symbols = tuple(dict.fromkeys(asked))  # Binance answers -1151 to a repeated symbol
         plan = weights.plan_symbols(symbols, weight_of, band_sizes)
         requests: tuple[tuple[tuple[tuple[str, str], ...], int], ...]
         if plan.form == "single":
@@ -121,9 +120,9 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             requests = tuple(
                 ((("symbols", symbols_param(batch)),), weight_of(len(batch))) for batch in plan.batches
             )
-        planned = (plan.form, requests)
+        planned = (symbols, plan.form, requests)
         if len(self._plans) < _PLANS_KEPT:
-            self._plans[(path, symbols)] = planned
+            self._plans[(path, asked)] = planned
         return planned
 
     async def _many(
@@ -133,22 +132,25 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
         weight_of: Callable[[int | None], int],
         parse_list: Callable[[Any], list[T]],
         parse_one: Callable[[Any], T],
-        key: Callable[[T], Symbol],
+        key: Callable[[T], str],
         band_sizes: Sequence[int] = (),
     ) -> list[T]:
+        """``key`` gives an item's symbol text: results are matched by text (hashing a ``Symbol`` costs a
+        Python call, a string's hash is kept)."""
         if symbols is None:
             return parse_list(await self._get(path, weight=weight_of(None)))
-        wanted = unique(symbols)
-        if not wanted:
+        if not symbols:
             return []
-        form, requests = self._plan(path, tuple(s.value for s in wanted), weight_of, band_sizes)
+        asked = tuple([s.value for s in symbols])
+        wanted, form, requests = self._plan(path, asked, weight_of, band_sizes)
+        get = self._client.get
         if form == "single":
             params, weight = requests[0]
-            items = [parse_one(await self._get(path, params, weight=weight))]
-        elif form == "all":
-            items = parse_list(await self._get(path, weight=requests[0][1]))
+            items = [parse_one(await get(path, params, weight=weight))]
+        elif len(requests) == 1:  # one request: no task needed
+            params, weight = requests[0]
+            items = parse_list(await get(path, params, weight=weight))
         else:
-            get = self._client.get
             pages = await gather_all(get(path, params, weight=weight) for params, weight in requests)
             items = [item for page in pages for item in parse_list(page)]
         found = {key(item): item for item in items}
@@ -158,7 +160,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
             raise InvalidSymbolError(msg, code=-1121, endpoint=path)
         if missing:
             raise MalformedResponseError(f"the answer has no entry for {missing[0]}", endpoint=path)
-        return [found[s] for s in symbols]
+        return [found[s] for s in asked]
 
     # ------------------------------------------------------------------------------------------ market data
 
@@ -196,7 +198,8 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
 
     async def get_symbol_ticker(self, symbol: Symbol) -> PriceQuote:
         with self._span("MarketDataPort.get_symbol_ticker", **{"binance.symbol": symbol.value}):
-            raw = await self._get(_PRICE, [("symbol", symbol.value)], weight=weights.ticker_price_weight(1))
+            params = (("symbol", symbol.value),)  # a tuple: the client keeps the URL it builds
+            raw = await self._get(_PRICE, params, weight=weights.ticker_price_weight(1))
             return parsing.parse_price_quote(raw, self._now_ms())
 
     async def get_symbol_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[PriceQuote]:
@@ -207,12 +210,12 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
                 weights.ticker_price_weight,
                 lambda raw: parsing.parse_price_quotes(raw, self._now_ms()),
                 lambda raw: parsing.parse_price_quote(raw, self._now_ms()),
-                lambda quote: quote.symbol,
+                lambda quote: quote.symbol.value,
             )
 
     async def get_ticker_24h(self, symbol: Symbol) -> Ticker24h:
         with self._span("MarketDataPort.get_ticker_24h", **{"binance.symbol": symbol.value}):
-            params = [("symbol", symbol.value)]
+            params = (("symbol", symbol.value),)
             raw = await self._get(_TICKER_24H, params, weight=weights.ticker_24hr_weight(1))
             return parsing.parse_ticker_24h(raw)
 
@@ -224,13 +227,14 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
                 weights.ticker_24hr_weight,
                 parsing.parse_tickers_24h,
                 parsing.parse_ticker_24h,
-                lambda ticker: ticker.symbol,
+                lambda ticker: ticker.symbol.value,
                 band_sizes=(_TICKER_BAND,),
             )
 
     async def get_book_ticker(self, symbol: Symbol) -> BookTicker:
         with self._span("MarketDataPort.get_book_ticker", **{"binance.symbol": symbol.value}):
-            raw = await self._get(_BOOK, [("symbol", symbol.value)], weight=weights.book_ticker_weight(1))
+            params = (("symbol", symbol.value),)
+            raw = await self._get(_BOOK, params, weight=weights.book_ticker_weight(1))
             return parsing.parse_book_ticker(raw, self._now_ms())
 
     async def get_book_tickers(self, symbols: Sequence[Symbol] | None = None) -> list[BookTicker]:
@@ -241,7 +245,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
                 weights.book_ticker_weight,
                 lambda raw: parsing.parse_book_tickers(raw, self._now_ms()),
                 lambda raw: parsing.parse_book_ticker(raw, self._now_ms()),
-                lambda book: book.symbol,
+                lambda book: book.symbol.value,
             )
 
     async def get_kline_data(

@@ -48,6 +48,7 @@ __all__ = ["USER_AGENT", "BinanceHttpClient", "close_on_shutdown", "new_http_cli
 USER_AGENT = "binance-gateway/0.1"
 _STATUS_WINDOW_S = 300.0
 _PATHS_KEPT = 256  # paths whose per-attempt constants are kept (the adapter uses about a dozen)
+_URLS_KEPT = 256  # unsigned URLs kept, built: a repeated request (same symbols, server time) is not re-parsed
 _log = logging.getLogger(__name__)
 
 
@@ -176,6 +177,7 @@ class BinanceHttpClient:
         self._credential_problem = settings.credential_problem
         self._recv_window = settings.recv_window_param
         self._paths: dict[str, _PathConstants] = {}
+        self._urls: dict[tuple[str, tuple[tuple[str, str], ...]], httpx.URL] = {}
         self._attempts: collections.deque[tuple[float, bool]] = collections.deque()
 
     @property
@@ -197,33 +199,57 @@ class BinanceHttpClient:
         self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int, signed: bool = False
     ) -> Any:
         """The decoded JSON body of ``GET path``; raises ``domain.errors`` only."""
-        if not signed:  # the usual case, without a layer of its own
-
-            def retried(failure: BaseException) -> None:
-                self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
-
-            return await self._retry.call(
-                lambda retries: self._attempt(path, params, weight, None, retries), on_retry=retried
-            )
+        if not signed:  # the usual case: the first attempt without the retry layer
+            try:
+                return await self._attempt(path, params, weight, None, 0)
+            except Exception as exc:  # the policy decides; it re-raises what it does not retry
+                return await self._with_retries(path, params, weight, None, failed=exc)
         credentials = self.credentials()
         if self._clock.needs_sync():
             await self._clock.sync(self.fetch_server_time)
         try:
-            return await self._with_retries(path, params, weight, credentials)
+            try:
+                return await self._attempt(path, params, weight, credentials, 0)
+            except Exception as exc:  # the policy decides; it re-raises what it does not retry
+                return await self._with_retries(path, params, weight, credentials, failed=exc)
         except ClockSkewError:
             _log.info("timestamp rejected by %s; resynchronising the clock and trying once more", path)
             await self._clock.sync(self.fetch_server_time, force=True)
             return await self._with_retries(path, params, weight, credentials)
 
     async def _with_retries(
-        self, path: str, params: Sequence[tuple[str, str]], weight: int, credentials: Credentials | None
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        weight: int,
+        credentials: Credentials | None,
+        *,
+        failed: Exception | None = None,
     ) -> Any:
         def retried(failure: BaseException) -> None:
             self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
 
         return await self._retry.call(
-            lambda retries: self._attempt(path, params, weight, credentials, retries), on_retry=retried
+            lambda retries: self._attempt(path, params, weight, credentials, retries),
+            on_retry=retried,
+            failed=failed,
         )
+
+    def _url(
+        self, constants: _PathConstants, params: Sequence[tuple[str, str]], credentials: Credentials | None
+    ) -> httpx.URL:
+        """The URL to send. Unsigned parameters given as a tuple always give the same URL: it is built once
+        (``httpx.URL`` is immutable; parsing it is most of the cost of building it)."""
+        if credentials is not None or type(params) is not tuple:
+            # The query is passed as bytes: httpx keeps it as is, so the bytes sent are the bytes signed.
+            return httpx.URL(constants.url, query=self._query(params, credentials).encode("ascii"))
+        key = (constants.path, params)
+        url = self._urls.get(key)
+        if url is None:
+            url = httpx.URL(constants.url, query=encode_params(params).encode("ascii"))
+            if len(self._urls) < _URLS_KEPT:
+                self._urls[key] = url
+        return url
 
     def _query(self, params: Sequence[tuple[str, str]], credentials: Credentials | None) -> str:
         if credentials is None:
@@ -247,9 +273,7 @@ class BinanceHttpClient:
         permit = await self._limiter.acquire(weight, endpoint=path)
         if permit.waited_s > 0:
             self._telemetry.limiter_wait.record(permit.waited_s, constants.endpoint)
-        query = self._query(params, credentials)
-        # The query is passed as bytes: httpx keeps it as is, so the bytes sent are the bytes signed.
-        url = httpx.URL(constants.url, query=query.encode("ascii"))
+        url = self._url(constants, params, credentials)
         headers = {"X-MBX-APIKEY": credentials.api_key.reveal()} if credentials is not None else None
         with CurrentSpan(self._telemetry.tracer, constants.span_name, kind=trace.SpanKind.CLIENT) as span:
             recording = span.is_recording()

@@ -126,19 +126,24 @@ class RetryPolicy:
         *,
         on_retry: Callable[[BaseException], None] = lambda _exc: None,
         idempotent: bool = True,
+        failed: Exception | None = None,
     ) -> T:
         """``attempt(retries)`` until it succeeds or the policy gives up (re-raising the last failure).
 
         The first attempt runs directly, so a call that succeeds at once costs nothing here; a failure is
         handed to tenacity as its first attempt, and tenacity decides, waits and runs the others. The time
         budget counts from that first failure. ``on_retry`` hears of each failure that is retried.
+        ``failed``: the caller has made the first attempt itself and it raised this (a caller that runs
+        the first attempt without this layer, and comes here only after a failure).
         """
-        try:
-            return await attempt(0)
-        except Exception as exc:  # decided below; re-raised when not retried
-            first: Exception = exc
-            if not self.should_retry(exc, elapsed_s=0.0, idempotent=idempotent):
-                raise
+        if failed is None:
+            try:
+                return await attempt(0)
+            except Exception as exc:  # decided below; re-raised when not retried
+                failed = exc
+        first: Exception = failed
+        if not self.should_retry(first, elapsed_s=0.0, idempotent=idempotent):
+            raise first
         failure = first
         async for state in self.retrying(idempotent=idempotent):
             with state:
