@@ -142,6 +142,29 @@ async def test_prices_of_many_symbols_are_one_call_in_request_order(
     assert requested_symbols(request) == ["ETHUSDT", "BTCUSDT", "BNBUSDT"]  # a repeated symbol is asked once
 
 
+async def test_a_repeated_request_sends_the_same_url_and_a_signed_one_a_fresh_signature(
+    make_adapter: AdapterFactory, exchange: FakeExchange
+) -> None:
+    exchange.on("/api/v3/ticker/price", answer_symbols(lambda s: {"symbol": s, "price": "1.5"}))
+    exchange.on("/api/v3/account", ok(ACCOUNT))
+    time = FakeTime()
+    adapter = make_adapter(exchange, hmac_settings(), time=time)
+
+    for _ in range(2):
+        await adapter.get_symbol_tickers([ETH, BTC])
+        await adapter.get_symbol_tickers([BTC, ETH])  # another list: its own URL
+        await adapter.get_symbol_ticker(BTC)
+        await adapter.get_account_info()
+        time.advance(5)
+
+    prices = [str(r.url) for r in exchange.to("/api/v3/ticker/price")]
+    assert prices[:3] == prices[3:]
+    assert len(set(prices)) == 3
+    first, second = (r.url.params for r in exchange.to("/api/v3/account"))
+    assert int(second["timestamp"]) == int(first["timestamp"]) + 5
+    assert second["signature"] != first["signature"]
+
+
 async def test_no_symbols_sends_nothing_and_none_means_every_symbol(
     make_adapter: AdapterFactory, exchange: FakeExchange
 ) -> None:
