@@ -29,7 +29,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-import attrs
 import orjson
 
 from adapters.binance._converters import describe, make_storage_converter, to_decimal
@@ -275,8 +274,18 @@ def parse_account_info(raw: Any) -> AccountInfo:
                 rest: AccountInfo = _parse({**raw, "balances": []}, AccountInfo, "/api/v3/account")
             except MalformedResponseError:
                 pass  # read again whole below, for the message
-            else:
-                return attrs.evolve(rest, balances=balances)
+            else:  # built directly: attrs.evolve looks the fields up on every call
+                return AccountInfo(
+                    rest.account_type,
+                    rest.can_trade,
+                    rest.can_withdraw,
+                    rest.can_deposit,
+                    rest.permissions,
+                    rest.commission_rates,
+                    rest.update_time_ms,
+                    balances,
+                    rest.uid,
+                )
     result: AccountInfo = _parse(raw, AccountInfo, "/api/v3/account")
     return result
 
