@@ -39,7 +39,8 @@ class CurrentSpan:
     (start, make current, restore the context and end on exit, whatever happened), without its two layers of
     generator context managers: a fraction of the CPU, which counts when there are two spans per call.
     ``attributes`` are set only on a span that records. With ``error_types``, an exception of those types
-    marks the span: ``error.type`` and an error status.
+    marks the span: ``error.type`` and an error status. The invalid span of a no-op tracer (no SDK, no
+    valid parent) is not made current: the current span is an invalid one already.
     """
 
     __slots__ = ("_attributes", "_error_types", "_kind", "_name", "_span", "_token", "_tracer")
@@ -63,9 +64,15 @@ class CurrentSpan:
         span = self._tracer.start_span(
             self._name, kind=self._kind, record_exception=False, set_status_on_exception=False
         )
-        if self._attributes and span.is_recording():
-            span.set_attributes(self._attributes)
         self._span = span
+        if span.is_recording():
+            if self._attributes:
+                span.set_attributes(self._attributes)
+        elif not span.get_span_context().is_valid:
+            # A no-op tracer with no valid parent: the span is the invalid one, and so is the current span
+            # (a no-op span carries its parent's context). Making it current would change nothing.
+            self._token = None
+            return span
         self._token = context.attach(trace.set_span_in_context(span))
         return span
 
@@ -79,7 +86,8 @@ class CurrentSpan:
                 span.set_attribute("error.type", kind)
                 span.set_status(trace.Status(trace.StatusCode.ERROR, kind))
         finally:
-            context.detach(self._token)
+            if self._token is not None:
+                context.detach(self._token)
             span.end()
 
 
