@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import pytest
 
@@ -16,7 +17,7 @@ MINUTE = Interval.MINUTE_1
 MINUTE_MS = 60_000
 
 
-def _assert_valid_series(klines: list[Kline], interval: Interval, now_ms: int, tolerance_ms: int) -> None:
+def _assert_valid_series(klines: Sequence[Kline], interval: Interval, now_ms: int, tolerance_ms: int) -> None:
     """Sorted, unique, contiguous, aligned, each candle passing the domain validators."""
     report = check_kline_series(klines, interval, symbol=BTC)
     assert report.violations == ()
@@ -116,7 +117,7 @@ async def test_start_and_end_give_the_oldest_candles_when_the_range_exceeds_the_
 async def test_pages_of_a_thousand_join_without_gap_or_overlap(implementation: Implementation) -> None:
     start = _recent_minute(implementation, 2600)
     end = start + 2400 * MINUTE_MS  # 2401 candles: pages of 1000, 1000 and 401
-    pages: list[list[Kline]] = []
+    pages: list[Sequence[Kline]] = []
     cursor = start
     while cursor <= end:
         page = await implementation.market_data.get_kline_data(
