@@ -311,3 +311,32 @@ def test_columns_must_name_every_field_and_be_equally_long() -> None:
     empty = build_kline_page({name: [] for name in _one()}, Symbol("BTCUSDT"), Interval.MINUTE_1)
     assert empty is not None
     assert list(empty) == []
+
+
+def test_pages_compare_by_their_series_and_candles() -> None:
+    symbol, interval = Symbol("BTCUSDT"), Interval.MINUTE_1
+    page = build_kline_page(_one(), symbol, interval)
+    same = build_kline_page(_one(), symbol, interval)
+    other_symbol = build_kline_page(_one(), Symbol("ETHUSDT"), interval)
+    other_price = build_kline_page(_one(close="2.25"), symbol, interval)
+    assert page is not None
+
+    assert page == page  # noqa: PLR0124 - the same page, without comparing candles
+    assert page == same
+    assert page != other_symbol
+    assert page != other_price
+
+
+def test_a_candle_opening_beyond_the_future_bound_is_left_to_the_full_validation() -> None:
+    page = build_kline_page(_one(), Symbol("BTCUSDT"), Interval.MINUTE_1)
+    assert page is not None
+
+    assert page.split_closed(now_ms=0, max_future_ms=59_999) is None
+    assert page.split_closed(now_ms=0, max_future_ms=60_000) == (page[:0], 1)
+    assert validate_klines(page, 0, STORAGE_POLICY).rejections  # and that validation rejects it
+
+
+def test_text_outside_ascii_is_left_to_the_row_by_row_check() -> None:
+    columns = _one(volume="\u0663.\u0665")  # Arabic-Indic digits, which Decimal reads as 3.5
+    assert build_kline_page(columns, Symbol("BTCUSDT"), Interval.MINUTE_1) is None
+    assert _reference(Symbol("BTCUSDT"), Interval.MINUTE_1, columns) is not None
