@@ -7,16 +7,25 @@
   filtered, buffered), the figure that matters;
 - bare ``aiohttp`` and bare ``websockets`` clients, reading frames only and reading frames decoded to dicts
   with ``orjson``: what the WebSocket library alone costs;
-- python-binance, when the ``bench`` extra is installed (skipped with a note otherwise).
+- an ``asyncio.Protocol`` that parses the frames itself and decodes them with ``orjson`` in
+  ``data_received``, with no WebSocket library and no task to wake: the floor this machine allows;
+- python-binance and the official SDK (binance-sdk-spot), when the ``bench`` extra is installed (skipped with
+  a note otherwise).
 
-Two measurements, each in rounds interleaved across clients:
+Two measurements, each in rounds interleaved across clients (each round starting one client later):
 
 1. **Throughput.** The server floods ``--events`` frames as fast as the socket takes them. From the first
    event to the last: events per second delivered to the consumer, and this process's CPU per event.
 2. **Latency at a fixed rate.** The server sends ``--rate`` frames a second (5,000 by default) for
-   ``--seconds``; each frame's update id is its send time (``time.monotonic_ns()``, a system-wide clock), and
-   the consumer subtracts it from its own reading when the event reaches it: p50, p99 and the worst, after
-   dropping the first tenth of the run as warm-up.
+   ``--seconds``, ``--latency-rounds`` times per client. Each frame goes out in its own write, the server
+   sleeping (not spinning) until it is due; its update id is ``time.monotonic_ns()`` read just before the
+   write (a system-wide clock), and the consumer subtracts it from its own reading when the event reaches it
+   (for the adapter: when ``events()`` yields the typed event). Per run, after dropping the first tenth as
+   warm-up: p50, p99 and the worst, the client's CPU per event, and the garbage collections in the run; then
+   the median run, the spread of p99 over runs, and p99 over all runs' events together.
+
+Every client is treated alike: set-up is collected and frozen (``gc.freeze``) before it connects, and what it
+built before its first event is frozen at that event, so no client's collections walk another's objects.
 """
 
 from __future__ import annotations
@@ -398,6 +407,12 @@ def _percentile(values: Sequence[int], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))] / 1e6
 
 
+def _rotated(names: list[str], number: int) -> list[str]:
+    """Round ``number``'s order: each round starts one client later, so that no client always runs first."""
+    start = (number - 1) % len(names)
+    return names[start:] + names[:start]
+
+
 def _latency_summary(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """Per run: p50, p99 and the worst, after dropping the first tenth; then the median run and the spread."""
     runs: list[dict[str, Any]] = []
@@ -436,15 +451,16 @@ async def benchmark(options: Any, log: Callable[[str], None]) -> dict[str, Any]:
     latency: dict[str, list[Outcome]] = {name: [] for name in subjects if "frames only" not in name}
     with StreamServer() as server:
         for number in range(1, options.rounds + 1):
-            for name, consume in subjects.items():
+            for name in _rotated(list(subjects), number):
                 server.plan(mode="flood", count=options.events)
-                throughput[name].append(await _run(server, consume, latency=False, expected=options.events))
+                outcome = await _run(server, subjects[name], latency=False, expected=options.events)
+                throughput[name].append(outcome)
             log(f"throughput round {number}/{options.rounds} done")
         count = int(options.rate * options.seconds)
         for number in range(1, options.latency_rounds + 1):
-            for name, outcomes in latency.items():
+            for name in _rotated(list(latency), number):
                 server.plan(mode="rate", rate=options.rate, count=count)
-                outcomes.append(await _run(server, subjects[name], latency=True, expected=count))
+                latency[name].append(await _run(server, subjects[name], latency=True, expected=count))
             log(f"latency round {number}/{options.latency_rounds} done (load {os.getloadavg()[0]:.2f})")
     rows: list[list[str]] = []
     results: dict[str, dict[str, Any]] = {}

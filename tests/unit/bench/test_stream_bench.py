@@ -10,7 +10,7 @@ import asyncio
 import pytest
 
 from bench._stream_server import _frame, _template
-from bench.streams import Meter, Outcome, _latency_summary, _RawReader
+from bench.streams import Meter, Outcome, _latency_summary, _RawReader, _rotated
 
 _UPGRADE_REPLY = (
     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -101,3 +101,14 @@ def test_the_latency_summary_takes_the_median_run_and_reports_the_spread_of_p99(
     assert summary["latency_max_ms"] == pytest.approx(3.0)  # the worst event of any run, warm-up excluded
     assert summary["latency_events"] == 3 * 90
     assert summary["latency_cpu_us_per_event"] == pytest.approx(1000.0)
+
+
+def test_each_round_starts_with_the_next_client() -> None:
+    names = ["adapter", "aiohttp", "websockets"]
+    assert [_rotated(names, number)[0] for number in range(1, 5)] == [
+        "adapter",
+        "aiohttp",
+        "websockets",
+        "adapter",
+    ]
+    assert sorted(_rotated(names, 2)) == sorted(names)
