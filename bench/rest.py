@@ -47,7 +47,7 @@ from bench._support import (
     render_table,
     write_json,
 )
-from domain import Interval, Symbol
+from domain import Interval, KlinePage, Symbol
 
 __all__ = ["main"]
 
@@ -169,6 +169,9 @@ def _settings(base: str, key: Key) -> BinanceSettings:
     return BinanceSettings.from_mapping({"base_url": base, "api_key": key.api_key, "api_secret": key.secret})
 
 
+DEFAULT_ADAPTER = "BinanceRestAdapter (gateway aiohttp transport, default)"
+
+
 def gateway_adapter(
     name: str,
     transport_name: str,
@@ -211,6 +214,22 @@ def gateway_adapter(
         await adapter.aclose()
         shutdown()
 
+    async def klines_ohlcv() -> None:
+        """The page, then what ccxt's page holds, as exact decimals: open, high, low, close and volume."""
+        page = await adapter.get_kline_data(
+            kline_symbol, Interval.MINUTE_1, start_ms=KLINE_START_MS, limit=KLINE_LIMIT
+        )
+        if isinstance(page, KlinePage):
+            for field_name in ("open", "high", "low", "close", "volume"):
+                page.decimals(field_name)
+
+    async def klines_read() -> None:
+        """The page, then every candle of it made: eight ``Decimal``s and a ``Kline`` each."""
+        page = await adapter.get_kline_data(
+            kline_symbol, Interval.MINUTE_1, start_ms=KLINE_START_MS, limit=KLINE_LIMIT
+        )
+        list(page)
+
     return Subject(
         name,
         transport_name,
@@ -226,7 +245,7 @@ def gateway_adapter(
         close,
         note=note,
         before_round=before_round,
-        extras={"adapter": adapter},
+        extras={"adapter": adapter, "klines_ohlcv": klines_ohlcv, "klines_read": klines_read},
     )
 
 
@@ -388,7 +407,7 @@ async def build_subjects(base: str, key: Key) -> tuple[list[Subject], list[str]]
             key,
         ),
         gateway_adapter(
-            "BinanceRestAdapter (gateway aiohttp transport, default)",
+            DEFAULT_ADAPTER,
             "gateway-aiohttp",
             raw_gateway,
             new_http_client(),
@@ -487,6 +506,18 @@ async def cpu_benchmark(options: Any, key: Key, log: Callable[[str], None]) -> d
                 Case(s.name, "fetch_tickers (24hr, 5 symbols)", s.extras["fetch_tickers"])
                 for s in timed
                 if "fetch_tickers" in s.extras and options.operations is None
+            ]
+            # The adapter's page makes decimals and candles only when they are read: its cost with all of
+            # them made, for the default adapter (the one the klines column compares with the others).
+            extra_cases += [
+                Case(s.name, operation, s.extras[extra])
+                for s in timed
+                if s.name == DEFAULT_ADAPTER
+                and (options.operations is None or "klines" in options.operations)
+                for extra, operation in (
+                    ("klines_ohlcv", "klines, 1000, open/high/low/close/volume read as Decimal columns"),
+                    ("klines_read", "klines, 1000, every candle made (eight Decimals and a Kline each)"),
+                )
             ]
             count = len(cases) + len(extra_cases)
             log(f"timing {count} cases: {options.rounds} rounds of {options.calls} calls")
