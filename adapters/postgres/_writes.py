@@ -26,12 +26,23 @@ from adapters._sql.rows import (
     balance_rows,
     by_series,
     kline_values,
+    page_rows,
     quote_row,
     rejection_row,
     ticker_row,
 )
 from adapters._sql.store import SeriesIds
-from domain import AccountInfo, DataKind, Interval, Kline, PriceQuote, RejectionCount, Symbol, Ticker24h
+from domain import (
+    AccountInfo,
+    DataKind,
+    Interval,
+    Kline,
+    KlinePage,
+    PriceQuote,
+    RejectionCount,
+    Symbol,
+    Ticker24h,
+)
 from domain.storage import ValidatedBatch
 
 __all__ = [
@@ -133,7 +144,10 @@ async def write_klines(conn: Conn, klines: Sequence[Kline], series: SeriesIds) -
         if sid is None:
             sid = await _series_id(conn, symbol, interval)
             series.add(symbol, interval, sid)
-        rows.extend((sid, *values) for values in map(kline_values, group))
+        if isinstance(group, KlinePage):  # its text goes to NUMERIC as it is: no decimal is made
+            rows += page_rows(sid, group)
+        else:
+            rows.extend((sid, *values) for values in map(kline_values, group))
     return await _copy_upsert(conn, _KLINES, rows)
 
 

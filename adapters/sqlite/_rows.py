@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, InvalidOperation
-from itertools import repeat
 from typing import Any
 
-from adapters._sql.rows import Codec, kline_values
+from adapters._sql.rows import Codec, kline_values, page_rows
 from domain import Kline, KlinePage
 
 __all__ = ["CODEC", "kline_rows"]
@@ -26,25 +25,7 @@ CODEC = Codec(decimal_in=str, decimal_out=_EXACT.create_decimal, flag_in=int)
 def kline_rows(series_id: int, klines: Iterable[Kline]) -> list[tuple[Any, ...]]:
     """Rows in ``KLINE_COLUMNS`` order."""
     if isinstance(klines, KlinePage):
-        text = klines.texts
-        return list(
-            zip(
-                repeat(series_id, len(klines)),
-                klines.open_times_ms,
-                text("open"),
-                text("high"),
-                text("low"),
-                text("close"),
-                text("volume"),
-                klines.close_times_ms,
-                text("quote_volume"),
-                klines.trade_counts,
-                text("taker_buy_base_volume"),
-                text("taker_buy_quote_volume"),
-                klines.ignores,
-                strict=False,  # the repeat is endless; the page's columns are equally long
-            )
-        )
+        return page_rows(series_id, klines)
     rows: list[tuple[Any, ...]] = []
     append = rows.append
     for ot, o, h, lo, c, v, ct, qv, n, tb, tq, ig in map(kline_values, klines):

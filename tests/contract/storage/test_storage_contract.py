@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
 
-from domain import DataKind, Interval, SchemaVersionError, StorageError, Symbol
+from domain import (
+    DataKind,
+    Interval,
+    Kline,
+    KlinePage,
+    SchemaVersionError,
+    StorageError,
+    Symbol,
+    build_kline_page,
+)
+from domain.kline_page import DECIMAL_FIELDS
+from domain.storage import KLINE_FIELDS
 from domain.validators import MissingRange, Reason
 from ports.storage import MarketDataStore
 from tests.contract.storage._data import (
@@ -73,6 +85,33 @@ async def test_saving_the_same_batch_again_stores_nothing_new(store: MarketDataS
 
     assert (again.stored, again.updated, again.duplicates) == (0, 0, 4)
     assert await store.load_klines(BTC, M1) == series
+
+
+def _page(klines: list[Kline]) -> KlinePage:
+    """The candles as the Binance adapter returns them: a page built from the exchange's plain text."""
+    columns: dict[str, list[Any]] = {name: [getattr(k, name) for k in klines] for name in KLINE_FIELDS[2:]}
+    for name in DECIMAL_FIELDS:
+        columns[name] = [format(value, "f") for value in columns[name]]
+    page = build_kline_page(columns, klines[0].symbol, klines[0].interval)
+    assert page is not None
+    return page
+
+
+@pytest.mark.parametrize("volume", [Decimal("0.00012300"), Decimal("0E-8"), Decimal("1.2E-7")])
+async def test_a_page_is_stored_as_its_candles_are(store: MarketDataStore, volume: Decimal) -> None:
+    series = candles(80, volume=volume)  # tiny and zero volumes are written with an exponent by str()
+    page = _page(series)
+
+    first = await store.save_klines(page, now_ms=NOW_MS)
+    again = await store.save_klines(series, now_ms=NOW_MS)  # the same candles as objects: nothing changes
+    page_again = await store.save_klines(_page(series), now_ms=NOW_MS)
+
+    assert (first.stored, first.updated, first.duplicates) == (80, 0, 0)
+    assert (again.stored, again.updated, again.duplicates) == (0, 0, 80)
+    assert (page_again.stored, page_again.updated, page_again.duplicates) == (0, 0, 80)
+    loaded = await store.load_klines(BTC, M1)
+    assert loaded == series
+    assert [repr(k) for k in loaded] == [repr(k) for k in series]
 
 
 async def test_an_overlapping_batch_adds_only_the_new_candles(store: MarketDataStore) -> None:
