@@ -1,6 +1,7 @@
 """The domain: value objects, validators and errors of binance-gateway (stdlib and attrs only)."""
 
 from domain.account import AccountInfo, Balance, CommissionRates
+from domain.decimals import exact_decimal
 from domain.errors import (
     AccessDeniedError,
     AuthenticationError,
@@ -143,6 +144,7 @@ __all__ = [
     "TradeEvent",
     "ValidatedBatch",
     "build_kline_page",
+    "exact_decimal",
     "ms_to_datetime",
     "parse_symbols",
 ]

@@ -29,12 +29,13 @@ import re
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import compress, islice, repeat
 from typing import Any, Final, final, overload
 
 import attrs
 
+from domain.decimals import exact_decimal
 from domain.intervals import Interval
 from domain.market import Kline
 from domain.symbols import Symbol
@@ -49,11 +50,6 @@ _INT_FIELDS = ("open_time_ms", "close_time_ms", "trade_count")
 _FIELD_NAMES = tuple(f.name for f in attrs.fields(Kline))
 _COLUMN_NAMES = frozenset(_FIELD_NAMES) - {"symbol", "interval"}
 
-# Decimal(text) is exact; create_decimal under a context this wide is too, and it does not depend on the
-# calling thread's context.
-_to_decimal: Callable[[str], Decimal] = Context(
-    prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation]
-).create_decimal
 
 _drain: deque[object] = deque(maxlen=0)  # extend() runs an iterator to its end and keeps nothing
 _new = object.__new__
@@ -159,12 +155,12 @@ class KlinePage(Sequence[Kline]):
         """The decimal field ``name`` of every candle as ``Decimal`` (made once, on the first call)."""
         made = self._decimals.get(name)
         if made is None:
-            made = self._decimals[name] = tuple(map(_to_decimal, self.texts(name)))
+            made = self._decimals[name] = tuple(map(exact_decimal, self.texts(name)))
         return made
 
     def _decimal(self, name: str, index: int) -> Decimal:
         made = self._decimals.get(name)
-        return made[index] if made is not None else _to_decimal(self._columns[name][index])
+        return made[index] if made is not None else exact_decimal(self._columns[name][index])
 
     def klines(self) -> tuple[Kline, ...]:
         """Every candle as a ``Kline`` (made once, on the first call)."""
@@ -259,7 +255,7 @@ def _as_written(column: tuple[str, ...], wrapped: bytes) -> tuple[str, ...]:
     """The plain texts as ``str(Decimal)`` writes them: the same, but for values under 1e-6 (an exponent)."""
     if _TINY not in wrapped:
         return column
-    return tuple(str(_to_decimal(text)) if text.startswith("0.000000") else text for text in column)
+    return tuple(str(exact_decimal(text)) if text.startswith("0.000000") else text for text in column)
 
 
 def _ordered(low: Sequence[str], high: Sequence[str], low_f: list[float], high_f: list[float]) -> bool:
@@ -270,7 +266,7 @@ def _ordered(low: Sequence[str], high: Sequence[str], low_f: list[float], high_f
     if sum(map(_eq, low_f, high_f)) == sum(map(_eq, low, high)):
         return True
     ties = compress(range(len(low)), map(_eq, low_f, high_f))
-    return all(_to_decimal(low[i]) <= _to_decimal(high[i]) for i in ties)
+    return all(exact_decimal(low[i]) <= exact_decimal(high[i]) for i in ties)
 
 
 def _prices_pass(texts: Mapping[str, tuple[str, ...]]) -> bool:

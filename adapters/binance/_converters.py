@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, get_args, get_origin
 
 import attrs
@@ -19,7 +19,7 @@ from cattrs.cols import homogenous_tuple_structure_factory, list_structure_facto
 from cattrs.gen import make_dict_structure_fn
 from cattrs.v import format_exception
 
-from domain import Interval, InvalidInputError, Symbol
+from domain import Interval, InvalidInputError, Symbol, exact_decimal
 
 __all__ = [
     "Rejected",
@@ -31,10 +31,8 @@ __all__ = [
     "to_decimal",
 ]
 
-# Decimal(text) is exact; create_decimal under a context this wide is too, and it does not depend on the
-# calling thread's context (whose traps a caller may have changed) and skips its look-up, which is faster.
-_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
-to_decimal: Callable[[str], Decimal] = _EXACT.create_decimal
+# Exact (as Decimal(text)) and independent of the calling thread's context: see ``domain.exact_decimal``.
+to_decimal: Callable[[str], Decimal] = exact_decimal
 
 
 class Rejected(ValueError):  # noqa: N818 - reads as "value rejected" in the messages it carries

@@ -8,18 +8,15 @@ unpacked with one ``attrgetter`` call each. The other rows go through ``adapters
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, InvalidOperation
 from typing import Any
 
 from adapters._sql.rows import Codec, kline_values, page_rows
-from domain import Kline, KlinePage
+from domain import Kline, KlinePage, exact_decimal
 
 __all__ = ["CODEC", "kline_rows"]
 
-# Reading back, ``create_decimal`` under a context this wide is as exact as ``Decimal(text)`` (nothing is
-# rounded or clamped) and a little faster; it does not depend on the reading thread's context either.
-_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
-CODEC = Codec(decimal_in=str, decimal_out=_EXACT.create_decimal, flag_in=int)
+# Read back exactly and whatever the reading thread's decimal context: ``domain.exact_decimal``.
+CODEC = Codec(decimal_in=str, decimal_out=exact_decimal, flag_in=int)
 
 
 def kline_rows(series_id: int, klines: Iterable[Kline]) -> list[tuple[Any, ...]]:
