@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import orjson
@@ -142,6 +143,17 @@ _CHECKED_SYMBOLS: dict[str, Symbol] = {}
 _CHECKED_SYMBOLS_KEPT = 8192  # Binance lists a few thousand
 
 
+def _finite_decimal(value: Any) -> Decimal | None:
+    """``value`` as a decimal if it is text of a finite number (as the converter reads it), else None."""
+    if type(value) is not str:
+        return None
+    try:
+        number = to_decimal(value)
+    except ArithmeticError:  # not a decimal number
+        return None
+    return number if number.is_finite() else None
+
+
 def _quick_price_quotes(raw: Any, as_of_ms: int) -> list[PriceQuote] | None:
     """The usual price answer read directly: an array of objects whose ``symbol`` the converter accepted
     before and whose ``price`` is a finite decimal string; unknown keys ignored, as the converter does.
@@ -153,17 +165,12 @@ def _quick_price_quotes(raw: Any, as_of_ms: int) -> list[PriceQuote] | None:
     for item in raw:
         if type(item) is not dict:
             return None
-        text, price = item.get("symbol"), item.get("price")
+        text = item.get("symbol")
         symbol = checked.get(text) if type(text) is str else None
-        if symbol is None or type(price) is not str:
+        price = _finite_decimal(item.get("price"))
+        if symbol is None or price is None:
             return None
-        try:
-            number = to_decimal(price)
-        except ArithmeticError:  # not a decimal number
-            return None
-        if not number.is_finite():
-            return None
-        quotes.append(PriceQuote(symbol, number, as_of_ms))
+        quotes.append(PriceQuote(symbol, price, as_of_ms))
     return quotes
 
 
@@ -248,16 +255,11 @@ def _quick_balances(raw: Any) -> tuple[Balance, ...] | None:
     for item in raw:
         if type(item) is not dict:
             return None
-        asset, free, locked = item.get("asset"), item.get("free"), item.get("locked")
-        if type(asset) is not str or type(free) is not str or type(locked) is not str:
+        asset = item.get("asset")
+        free, locked = _finite_decimal(item.get("free")), _finite_decimal(item.get("locked"))
+        if type(asset) is not str or free is None or locked is None:
             return None
-        try:
-            free_number, locked_number = to_decimal(free), to_decimal(locked)
-        except ArithmeticError:  # not a decimal number
-            return None
-        if not (free_number.is_finite() and locked_number.is_finite()):
-            return None
-        balances.append(Balance(asset, free_number, locked_number))
+        balances.append(Balance(asset, free, locked))
     return tuple(balances)
 
 
