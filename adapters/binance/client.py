@@ -199,20 +199,19 @@ class BinanceHttpClient:
         self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int, signed: bool = False
     ) -> Any:
         """The decoded JSON body of ``GET path``; raises ``domain.errors`` only."""
-        if not signed:  # the usual case: the first attempt without the retry layer
-            try:
-                return await self._attempt(path, params, weight, None, 0)
-            except Exception as exc:  # the policy decides; it re-raises what it does not retry
-                return await self._with_retries(path, params, weight, None, failed=exc)
-        credentials = self.credentials()
-        if self._clock.needs_sync():
-            await self._clock.sync(self.fetch_server_time)
+        credentials = None
+        if signed:
+            credentials = self.credentials()
+            if self._clock.needs_sync():
+                await self._clock.sync(self.fetch_server_time)
         try:
-            try:
+            try:  # the first attempt without the retry layer, which only sees a failure
                 return await self._attempt(path, params, weight, credentials, 0)
             except Exception as exc:  # the policy decides; it re-raises what it does not retry
                 return await self._with_retries(path, params, weight, credentials, failed=exc)
         except ClockSkewError:
+            if credentials is None:  # an unsigned request carries no timestamp to correct
+                raise
             _log.info("timestamp rejected by %s; resynchronising the clock and trying once more", path)
             await self._clock.sync(self.fetch_server_time, force=True)
             return await self._with_retries(path, params, weight, credentials)
