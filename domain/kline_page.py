@@ -10,8 +10,11 @@ one by one with the reference validators, which say exactly what is wrong. So a 
 valid candles of its series; later steps (the market-data service, a store) need only the checks that depend
 on "now" (``open_times_within``, ``split_closed``), which look at the first and the last candle.
 
-How the proof stays exact with binary floats: the price rules compare ``float`` values, and rounding a
-decimal to the nearest float never swaps two values (``a < b`` gives ``float(a) <= float(b)``). A strict
+How the price rules are proved exactly. When the four price columns are all of one shape, as an
+exchange writes them (every price with as many digits before the point, and after it, as the others: say
+``56823.30000000``), their texts compare as their values do, digit by digit from the left, so the rules are
+checked on the text itself. Otherwise they are checked with binary floats, and rounding a decimal to the
+nearest float never swaps two values (``a < b`` gives ``float(a) <= float(b)``). A strict
 float answer is therefore the exact one; only a tie can hide an order, and when the equal floats are no
 more than the equal texts (which are equal values), there is none; otherwise the tied pairs are compared as
 ``Decimal``. Volumes and prices in plain form have no sign, so they are finite and not negative.
@@ -30,7 +33,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from itertools import compress, islice, repeat
+from itertools import chain, compress, islice, repeat
 from typing import Any, Final, final, overload
 
 import attrs
@@ -59,6 +62,8 @@ _DIGITS = b"0123456789"
 # Plain text of a value under 1e-6 (zero included): ``str(Decimal)`` writes it with an exponent instead.
 _TINY = b",0.000000"
 _LEADING_ZERO = re.compile(rb",0[0-9]").search
+# In a comma-wrapped text, the index of the point of a first value that has one digit before it.
+_ONE_DIGIT_POINT = 2
 
 
 @final
@@ -251,9 +256,10 @@ def _plain_text(column: Sequence[Any]) -> bytes | None:
     return wrapped
 
 
-def _as_written(column: tuple[str, ...], wrapped: bytes) -> tuple[str, ...]:
-    """The plain texts as ``str(Decimal)`` writes them: the same, but for values under 1e-6 (an exponent)."""
-    if _TINY not in wrapped:
+def _as_written(column: tuple[str, ...], *, tiny: bool) -> tuple[str, ...]:
+    """The plain texts as ``str(Decimal)`` writes them: the same, but for values under 1e-6 (an exponent),
+    when there are any (``tiny``)."""
+    if not tiny:
         return column
     return tuple(str(exact_decimal(text)) if text.startswith("0.000000") else text for text in column)
 
@@ -279,6 +285,51 @@ def _prices_pass(texts: Mapping[str, tuple[str, ...]]) -> bool:
         and _ordered(texts["open"], high, floats["open"], floats["high"])
         and _ordered(low, texts["close"], floats["low"], floats["close"])
         and _ordered(texts["close"], high, floats["close"], floats["high"])
+    )
+
+
+def _one_shape(columns: Sequence[Sequence[Any]], count: int) -> int | None:
+    """When every value of ``columns`` (``count`` each) is plain text of one shape (as many digits before the
+    point, and after it, as every other), the number of digits before the point; otherwise None.
+
+    Texts of one shape in plain form compare as their values do: digit by digit from the left, as text does.
+    So do the columns' strings, which ``str`` compares by code point. The checks read the joined bytes at a
+    stride: a comma after every value, the point at the same place in each, and no leading zero."""
+    try:
+        text = ",".join(chain.from_iterable(columns))  # TypeError unless every item is text
+    except TypeError:
+        return None
+    if not text.isascii():
+        return None
+    wrapped = b"," + text.encode() + b","
+    total = count * len(columns)
+    width = wrapped.find(b",", 1)  # one value and its comma
+    point = wrapped.find(b".", 1, width)  # where the first value has its point (-1: none)
+    if (
+        point < _ONE_DIGIT_POINT  # no point, or a point first
+        or point == width - 1  # a point last
+        or len(wrapped) != total * width + 1
+        or wrapped[::width] != b"," * (total + 1)
+        or wrapped[point::width] != b"." * total
+        # Digits elsewhere, so one point per value, and no value that starts with 0 before a whole part.
+        or wrapped.translate(None, _DIGITS) != b"," + b".," * total
+        or (point > _ONE_DIGIT_POINT and b"0" in wrapped[1::width])
+    ):
+        return None
+    return point - 1
+
+
+def _one_shape_prices_pass(texts: Mapping[str, tuple[str, ...]], whole_digits: int) -> bool:
+    """low <= open, close <= high with a positive low, for prices of one shape: compared as text."""
+    low, high = texts["low"], texts["high"]
+    # A whole part of two digits or more starts with 1-9; one digit is positive unless the text is zero.
+    positive = whole_digits > 1 or min(low).strip("0.") != ""
+    return (
+        positive
+        and all(map(_le, low, texts["open"]))
+        and all(map(_le, texts["open"], high))
+        and all(map(_le, low, texts["close"]))
+        and all(map(_le, texts["close"], high))
     )
 
 
@@ -335,14 +386,18 @@ def build_kline_page(
     }:
         return None
     plain = {name: kept[name] for name in DECIMAL_FIELDS}
-    for name, texts in plain.items():
-        wrapped = _plain_text(texts)
+    whole_digits = _one_shape([plain[name] for name in PRICE_FIELDS], count)
+    for name in DECIMAL_FIELDS if whole_digits is None else VOLUME_FIELDS:
+        wrapped = _plain_text(plain[name])
         if wrapped is None:
             return None
-        kept[name] = _as_written(texts, wrapped)
+        kept[name] = _as_written(plain[name], tiny=_TINY in wrapped)
+    if whole_digits == 1:  # a price under 1e-6 is written with an exponent; the least one says if any is
+        for name in PRICE_FIELDS:
+            kept[name] = _as_written(plain[name], tiny=min(plain[name]).startswith("0.000000"))
     passes = (
         min(kept["trade_count"]) >= 0
         and _times_pass(kept["open_time_ms"], kept["close_time_ms"], interval)
-        and _prices_pass(plain)
+        and (_prices_pass(plain) if whole_digits is None else _one_shape_prices_pass(plain, whole_digits))
     )
     return KlinePage(symbol, interval, kept) if passes else None

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from application.market_data import MarketDataService
 from domain import Interval, Kline, KlinePage, Symbol, build_kline_page
-from domain.kline_page import DECIMAL_FIELDS
+from domain.kline_page import DECIMAL_FIELDS, PRICE_FIELDS
 from domain.storage import STORAGE_POLICY, validate_klines
 from domain.validators import ValidationPolicy, check_kline
 from tests.strategies import NOW_MS, kline_series
@@ -133,10 +133,49 @@ def _pages(draw: st.DrawFn) -> tuple[Interval, Symbol, dict[str, list[Any]]]:
     return interval, symbol, columns
 
 
-@given(_pages())
-def test_a_page_is_built_only_for_valid_candles_and_for_every_valid_page_in_plain_form(
-    page: tuple[Interval, Symbol, dict[str, list[Any]]],
-) -> None:
+def _fixed(value: int, whole: int, fraction: int) -> str:
+    """``value`` / 10**fraction written with ``whole`` digits before the point (zeros in front if needed)."""
+    digits = str(value).rjust(whole + fraction, "0")
+    return f"{digits[:whole]}.{digits[whole:]}"
+
+
+@st.composite
+def _exchange_pages(draw: st.DrawFn) -> tuple[Interval, Symbol, dict[str, list[Any]]]:
+    """Pages as an exchange writes them, every price with as many digits before and after the point (Binance
+    sends eight after it), ties and prices under 1e-6 and zero among them; then sometimes one price spoiled:
+    another shape, a zero in front, or anything ``_odd_values`` holds."""
+    interval, klines = draw(kline_series(min_size=1, max_size=12))
+    symbol = klines[0].symbol
+    columns = _columns(klines)
+    whole, fraction = draw(st.integers(1, 6)), draw(st.integers(1, 10))
+    lowest, highest = (0 if whole == 1 else 10 ** (whole - 1 + fraction)), 10 ** (whole + fraction) - 1
+    base = draw(st.one_of(st.integers(lowest, lowest + 20), st.integers(lowest, highest)))
+    for index in range(len(klines)):
+        low, first, second, high = sorted(min(base + draw(st.integers(0, 3)), highest) for _ in range(4))
+        open_, close = draw(st.permutations((first, second)))
+        for name, value in zip(PRICE_FIELDS, (open_, high, low, close), strict=True):
+            columns[name][index] = _fixed(value, whole, fraction)
+    for _ in range(draw(st.integers(0, 2))):
+        index, name = draw(st.integers(0, len(klines) - 1)), draw(st.sampled_from(PRICE_FIELDS))
+        text = columns[name][index]
+        change = draw(st.sampled_from(["longer", "zero-first", "shifted", "odd", "swap"]))
+        if change == "longer":
+            columns[name][index] = text + "0"
+        elif change == "zero-first":  # as long as the others, but not in plain form
+            columns[name][index] = "0" + text[1:]
+        elif change == "shifted":  # as long as the others, the point elsewhere
+            digits = text.replace(".", "")
+            cut = draw(st.integers(0, len(digits)))
+            columns[name][index] = f"{digits[:cut]}.{digits[cut:]}"
+        elif change == "odd":
+            columns[name][index] = draw(_odd_values)
+        else:
+            other = draw(st.sampled_from(PRICE_FIELDS))
+            columns[name][index], columns[other][index] = columns[other][index], text
+    return interval, symbol, columns
+
+
+def _check_built_against_reference(page: tuple[Interval, Symbol, dict[str, list[Any]]]) -> None:
     interval, symbol, columns = page
     built = build_kline_page(columns, symbol, interval)
     reference = _reference(symbol, interval, columns)
@@ -151,10 +190,7 @@ def test_a_page_is_built_only_for_valid_candles_and_for_every_valid_page_in_plai
         assert isinstance(built, KlinePage)
 
 
-@given(_pages())
-def test_texts_are_what_str_writes_for_each_decimal(
-    page: tuple[Interval, Symbol, dict[str, list[Any]]],
-) -> None:
+def _check_texts(page: tuple[Interval, Symbol, dict[str, list[Any]]]) -> None:
     interval, symbol, columns = page
     built = build_kline_page(columns, symbol, interval)
     if built is None:
@@ -163,6 +199,34 @@ def test_texts_are_what_str_writes_for_each_decimal(
         assert built.texts(name) == tuple(str(getattr(k, name)) for k in built)
         assert built.decimals(name) == tuple(Decimal(t) for t in columns[name])
         assert [str(d) for d in built.decimals(name)] == list(built.texts(name))
+
+
+@given(_pages())
+def test_a_page_is_built_only_for_valid_candles_and_for_every_valid_page_in_plain_form(
+    page: tuple[Interval, Symbol, dict[str, list[Any]]],
+) -> None:
+    _check_built_against_reference(page)
+
+
+@given(_exchange_pages())
+def test_prices_of_one_shape_are_proved_as_text_as_exactly(
+    page: tuple[Interval, Symbol, dict[str, list[Any]]],
+) -> None:
+    _check_built_against_reference(page)
+
+
+@given(_pages())
+def test_texts_are_what_str_writes_for_each_decimal(
+    page: tuple[Interval, Symbol, dict[str, list[Any]]],
+) -> None:
+    _check_texts(page)
+
+
+@given(_exchange_pages())
+def test_texts_of_prices_of_one_shape_are_what_str_writes(
+    page: tuple[Interval, Symbol, dict[str, list[Any]]],
+) -> None:
+    _check_texts(page)
 
 
 @given(_pages(), st.integers(-(10**13), 10**13), st.integers(-3, 3), st.integers(-3, 3))
