@@ -8,6 +8,7 @@ in request order. Every method is a span named after the port method (``MarketDa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -264,8 +265,11 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
         with self._span("MarketDataPort.get_kline_data", **attributes):
             params = [("symbol", symbol.value), ("interval", interval.value), *kline_range(start_ms, end_ms)]
             params.append(("limit", str(kline_limit(limit))))
-            raw = await self._get("/api/v3/klines", params, weight=weights.KLINES)
-            return parsing.parse_klines(raw, symbol, interval)
+            read = functools.partial(parsing.read_klines, symbol=symbol, interval=interval)
+            page: Sequence[Kline] = await self._client.get(
+                "/api/v3/klines", params, weight=weights.KLINES, read=read
+            )
+            return page
 
     # ------------------------------------------------------------------------------------------ account
 

@@ -17,7 +17,7 @@ import collections
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,9 @@ _STATUS_WINDOW_S = 300.0
 _PATHS_KEPT = 256  # paths whose per-attempt constants are kept (the adapter uses about a dozen)
 _URLS_KEPT = 256  # unsigned URLs kept, built: a repeated request (same symbols, server time) is not re-parsed
 _log = logging.getLogger(__name__)
+
+#: Reads a successful answer's body: ``(body, path) -> value``, raising ``MalformedResponseError``.
+Reader = Callable[[bytes, str], Any]
 
 
 def new_http_client(
@@ -196,9 +199,16 @@ class BinanceHttpClient:
         return parse_server_time(await self.get("/api/v3/time", weight=TIME)).server_time_ms
 
     async def get(
-        self, path: str, params: Sequence[tuple[str, str]] = (), *, weight: int, signed: bool = False
+        self,
+        path: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        weight: int,
+        signed: bool = False,
+        read: Reader = loads,
     ) -> Any:
-        """The decoded JSON body of ``GET path``; raises ``domain.errors`` only."""
+        """The body of a successful ``GET path`` as ``read(body, path)`` gives it (by default, the decoded
+        JSON); raises ``domain.errors`` only."""
         credentials = None
         if signed:
             credentials = self.credentials()
@@ -206,15 +216,15 @@ class BinanceHttpClient:
                 await self._clock.sync(self.fetch_server_time)
         try:
             try:  # the first attempt without the retry layer, which only sees a failure
-                return await self._attempt(path, params, weight, credentials, 0)
+                return await self._attempt(path, params, weight, credentials, 0, read)
             except Exception as exc:  # the policy decides; it re-raises what it does not retry
-                return await self._with_retries(path, params, weight, credentials, failed=exc)
+                return await self._with_retries(path, params, weight, credentials, read, failed=exc)
         except ClockSkewError:
             if credentials is None:  # an unsigned request carries no timestamp to correct
                 raise
             _log.info("timestamp rejected by %s; resynchronising the clock and trying once more", path)
             await self._clock.sync(self.fetch_server_time, force=True)
-            return await self._with_retries(path, params, weight, credentials)
+            return await self._with_retries(path, params, weight, credentials, read)
 
     async def _with_retries(
         self,
@@ -222,6 +232,7 @@ class BinanceHttpClient:
         params: Sequence[tuple[str, str]],
         weight: int,
         credentials: Credentials | None,
+        read: Reader,
         *,
         failed: Exception | None = None,
     ) -> Any:
@@ -229,7 +240,7 @@ class BinanceHttpClient:
             self._telemetry.retries.add(1, {"endpoint": path, "error.type": type(failure).__name__})
 
         return await self._retry.call(
-            lambda retries: self._attempt(path, params, weight, credentials, retries),
+            lambda retries: self._attempt(path, params, weight, credentials, retries, read),
             on_retry=retried,
             failed=failed,
         )
@@ -267,6 +278,7 @@ class BinanceHttpClient:
         weight: int,
         credentials: Credentials | None,
         retries: int,
+        read: Reader,
     ) -> Any:
         constants = self._paths.get(path) or self._constants(path)
         permit = await self._limiter.acquire(weight, endpoint=path)
@@ -287,7 +299,7 @@ class BinanceHttpClient:
                 )
             started = time.perf_counter()
             try:
-                body = await self._exchange(url, headers, path, permit, span if recording else None)
+                body = await self._exchange(url, headers, path, permit, span if recording else None, read)
             except BinanceAPIError as exc:
                 self._finish(span, constants, started, exc)
                 raise
@@ -307,6 +319,7 @@ class BinanceHttpClient:
         path: str,
         permit: Permit,
         span: trace.Span | None,
+        read: Reader,
     ) -> Any:
         try:
             with translate_transport_errors(path):
@@ -320,7 +333,7 @@ class BinanceHttpClient:
             span.set_attribute("http.response.status_code", status)
             span.set_attribute("binance.weight.used", self._limiter.used_weight())
         if httpx.codes.is_success(status):
-            return loads(response.content, path)
+            return read(response.content, path)
         error = error_from_response(
             status,
             response.content,

@@ -24,6 +24,7 @@ as lists. ``structure(unstructure(x), type(x)) == x`` for every domain model.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -243,6 +244,25 @@ def parse_klines(raw: Any, symbol: Symbol, interval: Interval) -> Sequence[Kline
     if problems:
         raise _malformed("/api/v3/klines", problems, raw)
     return klines
+
+
+def read_klines(body: bytes, endpoint: str, symbol: Symbol, interval: Interval) -> Sequence[Kline]:
+    """A kline answer's body decoded and checked (``parse_klines``) with the cyclic garbage collector paused.
+
+    Decoding a page of 1,000 candles makes 1,000 lists, and every 700 new container objects start a
+    collection, which then walks the page being decoded and moves it to an older generation, to be walked
+    again there. The lists hold only text and numbers and are gone when the page is built, so they can be in
+    no cycle: paused, a page costs about 15% less (docs/benchmarks.md). The collector is paused only if it
+    is running, and runs again afterwards; a cycle made meanwhile, anywhere, is collected then.
+    """
+    running = gc.isenabled()
+    if running:
+        gc.disable()
+    try:
+        return parse_klines(loads(body, endpoint), symbol, interval)
+    finally:
+        if running:
+            gc.enable()
 
 
 def _quick_balances(raw: Any) -> tuple[Balance, ...] | None:

@@ -3,7 +3,10 @@ the spelling of the decimals; the exchange's own spelling takes the column path.
 
 from __future__ import annotations
 
+import gc
+import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.binance._klines import build_klines, check_rows
-from adapters.binance.parsing import parse_klines
+from adapters.binance.parsing import parse_klines, read_klines
 from domain import Interval, KlinePage, MalformedResponseError, Symbol
 
 _SYMBOL, _INTERVAL = Symbol("BTCUSDT"), Interval.MINUTE_1
@@ -74,3 +77,63 @@ def test_repeated_texts_keep_their_exact_spelling() -> None:
         ("1.00000000", "1.0", "1", "1.00000000")
     }
     assert {(str(k.volume), str(k.quote_volume)) for k in klines} == {("0E-8", "0")}
+
+
+def _body(count: int) -> bytes:
+    rows = [
+        [open_ms, "1.50000000", "2.00000000", "1.00000000", "1.75000000", "3.1", open_ms + 59_999, "4.2", 7,
+         "0.5", "0.6", "0"]
+        for open_ms in range(1_704_067_200_000, 1_704_067_200_000 + count * 60_000, 60_000)
+    ]
+    return json.dumps(rows, separators=(",", ":")).encode()
+
+
+@pytest.fixture
+def collections_counted() -> Iterator[list[int]]:
+    """Every cyclic collection that starts, with the collector set to run after each new container."""
+    started: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    threshold = gc.get_threshold()
+    gc.set_threshold(1)
+    gc.callbacks.append(count)
+    try:
+        yield started
+    finally:
+        gc.callbacks.remove(count)
+        gc.set_threshold(*threshold)
+
+
+def test_a_page_is_read_without_a_cyclic_collection_and_the_collector_runs_again(
+    collections_counted: list[int],
+) -> None:
+    body = _body(1000)
+    collections_counted.clear()
+
+    page = read_klines(body, "/api/v3/klines", _SYMBOL, _INTERVAL)
+
+    assert isinstance(page, KlinePage)
+    assert len(page) == 1000
+    assert collections_counted == []
+    assert gc.isenabled()
+    assert [[] for _ in range(10)]  # new containers start a collection again
+    assert collections_counted
+
+
+def test_a_collector_that_was_off_stays_off(collections_counted: list[int]) -> None:
+    gc.disable()
+    try:
+        assert len(read_klines(_body(3), "/api/v3/klines", _SYMBOL, _INTERVAL)) == 3
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("body", [b'[[1,"2"', b"<html>", b'[{"open": "1.0"}]'])
+def test_a_bad_body_is_refused_and_the_collector_runs_again(body: bytes) -> None:
+    with pytest.raises(MalformedResponseError):
+        read_klines(body, "/api/v3/klines", _SYMBOL, _INTERVAL)
+    assert gc.isenabled()
