@@ -47,6 +47,7 @@ __all__ = [
     "balance_rows",
     "by_series",
     "kline_values",
+    "page_columns",
     "page_rows",
     "quote_row",
     "quotes_from_rows",
@@ -83,28 +84,30 @@ KLINE_SELECT = ", ".join(KLINE_VALUES)
 kline_values = operator.attrgetter(*KLINE_VALUES)
 
 
-def page_rows(series_id: int, page: KlinePage) -> list[tuple[Any, ...]]:
-    """The rows of a page, ``(series_id, *KLINE_VALUES)``, zipped from its columns: the decimals as the text
-    ``str()`` writes for them (which SQLite stores and PostgreSQL's ``NUMERIC`` reads), no ``Kline`` made."""
+def page_columns(series_id: int, page: KlinePage) -> tuple[Sequence[Any], ...]:
+    """The columns of a page's rows, ``(series_id, *KLINE_VALUES)``: the decimals as the text ``str()`` writes
+    for them (which SQLite stores and PostgreSQL's ``NUMERIC`` reads), no ``Kline`` made."""
     text = page.texts
-    return list(
-        zip(
-            itertools.repeat(series_id, len(page)),
-            page.open_times_ms,
-            text("open"),
-            text("high"),
-            text("low"),
-            text("close"),
-            text("volume"),
-            page.close_times_ms,
-            text("quote_volume"),
-            page.trade_counts,
-            text("taker_buy_base_volume"),
-            text("taker_buy_quote_volume"),
-            page.ignores,
-            strict=False,  # the repeat is endless; the page's columns are equally long
-        )
+    return (
+        [series_id] * len(page),
+        page.open_times_ms,
+        text("open"),
+        text("high"),
+        text("low"),
+        text("close"),
+        text("volume"),
+        page.close_times_ms,
+        text("quote_volume"),
+        page.trade_counts,
+        text("taker_buy_base_volume"),
+        text("taker_buy_quote_volume"),
+        page.ignores,
     )
+
+
+def page_rows(series_id: int, page: KlinePage) -> list[tuple[Any, ...]]:
+    """The rows of a page, ``(series_id, *KLINE_VALUES)``, zipped from its columns (``page_columns``)."""
+    return list(zip(*page_columns(series_id, page), strict=True))
 
 
 def by_series(klines: Sequence[Kline]) -> list[tuple[tuple[Symbol, Interval], Sequence[Kline]]]:

@@ -30,7 +30,7 @@ from adapters._sql.rows import (
     ticker_row,
 )
 from adapters._sql.store import SeriesIds
-from adapters.sqlite._rows import CODEC, kline_rows
+from adapters.sqlite._rows import CODEC, kline_params
 from domain import (
     AccountInfo,
     DataKind,
@@ -105,19 +105,20 @@ class _Upsert:
         plain_block = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * block)}"  # noqa: S608
         return cls(width, block, (plain_one, plain_block), (plain_one + conflict, plain_block + conflict))
 
-    def run(self, conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]], *, upsert: bool) -> int:
-        """Write ``rows``, whole blocks first; return how many rows the statements changed."""
+    def run(self, conn: sqlite3.Connection, params: list[Any], *, upsert: bool) -> int:
+        """Write the rows whose values ``params`` holds one after another, whole blocks first; return how
+        many rows the statements changed."""
         one, block = self.upsert if upsert else self.plain
-        whole = len(rows) - len(rows) % self.block
+        step = self.block * self.width
+        whole = len(params) - len(params) % step
         changed = 0
         if whole:
-            flat = list(itertools.chain.from_iterable(itertools.islice(rows, whole)))
-            step = self.block * self.width
+            changed += conn.executemany(block, (params[i : i + step] for i in range(0, whole, step))).rowcount
+        if whole < len(params):
+            width = self.width
             changed += conn.executemany(
-                block, (flat[i : i + step] for i in range(0, len(flat), step))
+                one, (params[i : i + width] for i in range(whole, len(params), width))
             ).rowcount
-        if whole < len(rows):
-            changed += conn.executemany(one, itertools.islice(rows, whole, None)).rowcount
         return changed
 
 
@@ -132,15 +133,16 @@ def _write_group(
     existing_sql: str,
     group: object,
     keys: Sequence[int],
-    rows: list[tuple[Any, ...]],
+    params: list[Any],
 ) -> tuple[int, int]:
-    """Upsert one group's ``rows`` (sorted by ``keys``); return (new rows, changed rows)."""
+    """Upsert one group's rows, sorted by ``keys``, whose values ``params`` holds one after another; return
+    (new rows, changed rows)."""
     existing = {row[0] for row in conn.execute(existing_sql, (group, keys[0], keys[-1]))}
     if not existing:
-        table.run(conn, rows, upsert=False)
-        return len(rows), 0
+        table.run(conn, params, upsert=False)
+        return len(keys), 0
     new = sum(1 for key in keys if key not in existing)
-    changed = table.run(conn, rows, upsert=True)
+    changed = table.run(conn, params, upsert=True)
     return new, changed - new
 
 
@@ -158,7 +160,7 @@ def write_klines(conn: sqlite3.Connection, klines: Sequence[Kline], series: Seri
             "SELECT open_time_ms FROM klines WHERE series_id = ? AND open_time_ms BETWEEN ? AND ?",
             sid,
             group.open_times_ms if isinstance(group, KlinePage) else [k.open_time_ms for k in group],
-            kline_rows(sid, group),
+            kline_params(sid, group),
         )
         stored += new
         updated += changed
@@ -189,7 +191,12 @@ def _write_by_symbol(
     for symbol, group in itertools.groupby(rows, lambda r: r[0]):
         group_rows = list(group)
         new, changed = _write_group(
-            conn, upsert, existing_sql, symbol, [r[1] for r in group_rows], group_rows
+            conn,
+            upsert,
+            existing_sql,
+            symbol,
+            [r[1] for r in group_rows],
+            list(itertools.chain.from_iterable(group_rows)),
         )
         stored += new
         updated += changed
