@@ -11,10 +11,12 @@ matters more than the last digit. The symbol and interval are in ``frame.attrs``
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from domain import Interval, Kline, Symbol
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DECIMAL_COLUMNS", "KLINE_COLUMNS", "klines_to_frame"]
 
@@ -43,6 +45,8 @@ KLINE_COLUMNS = (
 
 
 def _utc(ms: Sequence[int]) -> pd.DatetimeIndex:
+    import pandas as pd  # noqa: PLC0415 - as in klines_to_frame
+
     return pd.DatetimeIndex(pd.to_datetime(list(ms), unit="ms", utc=True)).as_unit("ms")
 
 
@@ -50,6 +54,8 @@ def klines_to_frame(
     klines: Sequence[Kline], symbol: Symbol, interval: Interval, *, as_float: bool = False
 ) -> pd.DataFrame:
     """One row per candle, indexed by open time (see the module docstring for the dtypes)."""
+    import pandas as pd  # noqa: PLC0415 - pandas (and numpy) load on first use: most commands never need them
+
     index = _utc([k.open_time_ms for k in klines]).rename("open_time")
     columns: dict[str, object] = {}
     for name in KLINE_COLUMNS:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pandas as pd
 from opentelemetry import trace
 
 from application._time_range import Moment, resolve_range
@@ -42,6 +41,9 @@ from domain.validators import (
     label_violations,
 )
 from ports import MAX_KLINE_LIMIT, Clock, MarketDataPort
+
+if TYPE_CHECKING:
+    import pandas as pd  # the frames are made by application.frames, which loads pandas on first use
 
 __all__ = ["MarketDataService"]
 

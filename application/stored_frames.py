@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from application._time_range import Moment, to_ms
 from application.frames import klines_to_frame
 from domain import Interval, InvalidInputError, Symbol
 from ports import DEFAULT_CHUNK_SIZE, MarketDataStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["StoreSource", "StoredKlines", "load_klines_frame"]
 
@@ -32,6 +34,8 @@ async def load_klines_frame(
     Each chunk becomes a frame as it is read, so only the frame (not a list of ``Kline`` objects as well)
     holds the whole range; the frame is empty, with the same columns, when nothing is stored.
     """
+    import pandas as pd  # noqa: PLC0415 - pandas loads on first use, as in application.frames
+
     frames = [
         klines_to_frame(chunk, symbol, interval, as_float=as_float)
         async for chunk in store.iter_klines(symbol, interval, start_ms, end_ms, chunk_size=chunk_size)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -14,6 +13,9 @@ from adapters.cli._output import console, decimal_text, emit_json, iso
 from adapters.cli._runtime import command
 from application.frames import klines_to_frame
 from domain import Interval, InvalidInputError, Kline, Symbol
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["klines", "parse_moment"]
 
