@@ -193,7 +193,12 @@ class Container(containers.DeclarativeContainer):
     # The market-data store named by ``config.db`` (a file: SQLite; a postgresql:// URL: PostgreSQL), a
     # Resource: opened and migrated on first use, closed by shutdown_resources(). Async: ``await`` it.
     # ``OnFirstUse``: ``start_resources`` leaves it closed, so commands that store nothing never open it.
-    market_data_store = OnFirstUse(market_data_store_resource, db=config.db)
+    # Whether an SQLite store writes on the event loop's thread (see ``adapters.sqlite.storage``): a command
+    # whose loop does nothing but fetch and store overrides it with ``providers.Object(True)`` (``backfill``).
+    store_writes_on_loop = providers.Object(False)
+    market_data_store = OnFirstUse(
+        market_data_store_resource, db=config.db, write_on_loop=store_writes_on_loop
+    )
     market_data_service = providers.Factory(
         MarketDataService,
         market=observed_market,

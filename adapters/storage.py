@@ -21,8 +21,11 @@ def is_postgres_url(db: str) -> bool:
     return db.strip().lower().startswith(_POSTGRES_SCHEMES)
 
 
-async def open_market_data_store(db: str, *, busy_timeout_ms: int = 5_000) -> MarketDataStore:
-    """Open (creating or migrating as needed) the store ``db`` names.
+async def open_market_data_store(
+    db: str, *, busy_timeout_ms: int = 5_000, write_on_loop: bool = False
+) -> MarketDataStore:
+    """Open (creating or migrating as needed) the store ``db`` names. ``write_on_loop``: an SQLite store
+    writes on the event loop's thread (see ``adapters.sqlite.storage``); PostgreSQL's writes never block it.
 
     Raises ``ConfigurationError`` for an empty setting, an unknown URL scheme or a malformed PostgreSQL
     URL, and the errors of ``MarketDataStore`` opening (``StorageError`` and its kinds).
@@ -45,12 +48,14 @@ async def open_market_data_store(db: str, *, busy_timeout_ms: int = 5_000) -> Ma
         scheme = text.split("://", 1)[0]
         msg = f"unsupported database URL scheme {scheme}://; give a file path or a postgresql:// URL"
         raise ConfigurationError(msg)
-    return await SqliteMarketDataStore.open(text, busy_timeout_ms=busy_timeout_ms)
+    return await SqliteMarketDataStore.open(
+        text, busy_timeout_ms=busy_timeout_ms, write_on_loop=write_on_loop
+    )
 
 
-async def market_data_store_resource(db: str) -> AsyncIterator[MarketDataStore]:
+async def market_data_store_resource(db: str, write_on_loop: bool = False) -> AsyncIterator[MarketDataStore]:
     """The store as a dependency-injector Resource: opened on first use, closed at shutdown."""
-    store = await open_market_data_store(db)
+    store = await open_market_data_store(db, write_on_loop=bool(write_on_loop))
     try:
         yield store
     finally:

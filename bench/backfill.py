@@ -3,11 +3,13 @@
 ``python -m bench backfill [--rounds 3] [--json PATH]`` (``make bench`` runs it with the others).
 
 1. **The year.** BTCUSDT 1m for 2024 (527,040 candles, 528 pages) through ``BackfillService`` (eight
-   requests in flight), the Binance adapter and a fresh SQLite file, in a child process of its own, so that
-   its figures are its own: wall time, CPU time (``time.process_time`` of the client: every thread of it;
-   the exchange is another process, started with the year's candles rendered in advance), and peak memory
-   (``ru_maxrss``, after set-up and at the end). The same is run for January alone (44,640 candles): memory
-   that is flat in the number of candles grows no more for the year than for the month.
+   requests in flight), the Binance adapter and a fresh SQLite file opened as the ``backfill`` command opens
+   it (writing on the event loop's thread), in a child process of its own, so that its figures are its own:
+   wall time, CPU time (``time.process_time`` of the client: every thread of it; the exchange is another
+   process, started with the year's candles rendered in advance), and peak memory (``ru_maxrss``, after
+   set-up and at the end). The same is run for January alone (44,640 candles): memory that is flat in the
+   number of candles grows no more for the year than for the month. The year is run again with the store's
+   default writer thread, as the other commands open it, for comparison.
 2. **Its parts alone.** The store, timing ``save_klines`` only, into fresh files: the year's 528 pages as
    the adapter makes them (``KlinePage``s, fetched one at a time outside the timing), and the year read
    back from the first run's file as lists of 1,000 ``Kline`` objects. The adapter: the same
@@ -58,7 +60,7 @@ def _maxrss_mb() -> float:
 
 
 async def _backfill(
-    base_url: str, db: Path, since_ms: int, until_ms: int, concurrency: int
+    base_url: str, db: Path, since_ms: int, until_ms: int, concurrency: int, writes: str
 ) -> dict[str, Any]:
     from adapters.binance import BinanceRestAdapter, BinanceSettings, new_http_client
     from adapters.clock import SystemClock
@@ -67,7 +69,7 @@ async def _backfill(
 
     http = new_http_client()
     adapter = BinanceRestAdapter(http, BinanceSettings.from_mapping({"base_url": base_url}))
-    store = await SqliteMarketDataStore.open(db)
+    store = await SqliteMarketDataStore.open(db, write_on_loop=writes == "loop")
     service = BackfillService(adapter, store, SystemClock(), concurrency=concurrency)
     await adapter.get_server_time()  # the connection pool and the clock offset, outside the timed run
     gc.collect()
@@ -138,7 +140,9 @@ async def _store_alone(source: Path, db: Path, base_url: str) -> dict[str, Any]:
         figures[f"{key}stored"] = figures.get(f"{key}stored", 0) + result.stored
 
     adapter = BinanceRestAdapter(new_http_client(), BinanceSettings.from_mapping({"base_url": base_url}))
-    async with await SqliteMarketDataStore.open(db.with_suffix(".pages.sqlite3")) as store:
+    async with await SqliteMarketDataStore.open(
+        db.with_suffix(".pages.sqlite3"), write_on_loop=True
+    ) as store:
         for start in range(YEAR_START_MS, YEAR_END_MS, 1000 * 60_000):
             end = min(start + 999 * 60_000, YEAR_END_MS - 1)
             page = await adapter.get_kline_data(symbol, interval, start, end, limit=1000)
@@ -146,7 +150,7 @@ async def _store_alone(source: Path, db: Path, base_url: str) -> dict[str, Any]:
     await adapter.aclose()
     async with (
         await SqliteMarketDataStore.open(source) as reader,
-        await SqliteMarketDataStore.open(db) as store,
+        await SqliteMarketDataStore.open(db, write_on_loop=True) as store,
     ):
         async for klines in reader.iter_klines(symbol, interval, chunk_size=1000):
             await timed(store, klines, "")
@@ -156,8 +160,8 @@ async def _store_alone(source: Path, db: Path, base_url: str) -> dict[str, Any]:
 def _child(argv: Sequence[str]) -> int:
     kind, *args = argv
     if kind == "backfill":
-        base_url, db, since, until, concurrency = args
-        result = asyncio.run(_backfill(base_url, Path(db), int(since), int(until), int(concurrency)))
+        base_url, db, since, until, concurrency, writes = args
+        result = asyncio.run(_backfill(base_url, Path(db), int(since), int(until), int(concurrency), writes))
     elif kind == "fetch":
         base_url, since, until, concurrency = args
         result = asyncio.run(_fetch_alone(base_url, int(since), int(until), int(concurrency)))
@@ -183,6 +187,7 @@ def _run_child(*args: str) -> dict[str, Any]:
 
 def _year_and_store(rounds: int, folder: Path, log: Callable[[str], None]) -> dict[str, Any]:
     year: list[dict[str, Any]] = []
+    year_thread: list[dict[str, Any]] = []
     month: list[dict[str, Any]] = []
     store: list[dict[str, Any]] = []
     fetch: list[dict[str, Any]] = []
@@ -190,13 +195,34 @@ def _year_and_store(rounds: int, folder: Path, log: Callable[[str], None]) -> di
         for number in range(1, rounds + 1):
             db = folder / f"year-{number}.sqlite3"
             year.append(
-                _run_child("backfill", server.base_url, str(db), str(YEAR_START_MS), str(YEAR_END_MS), "8")
+                _run_child(
+                    "backfill", server.base_url, str(db), str(YEAR_START_MS), str(YEAR_END_MS), "8", "loop"
+                )
             )
             log(f"year {number}/{rounds}: {year[-1]}")
+            thread_db = folder / f"thread-{number}.sqlite3"
+            year_thread.append(
+                _run_child(
+                    "backfill",
+                    server.base_url,
+                    str(thread_db),
+                    str(YEAR_START_MS),
+                    str(YEAR_END_MS),
+                    "8",
+                    "thread",
+                )
+            )
+            log(f"year, writer thread {number}/{rounds}: {year_thread[-1]}")
             month_db = folder / f"month-{number}.sqlite3"
             month.append(
                 _run_child(
-                    "backfill", server.base_url, str(month_db), str(YEAR_START_MS), str(MONTH_END_MS), "8"
+                    "backfill",
+                    server.base_url,
+                    str(month_db),
+                    str(YEAR_START_MS),
+                    str(MONTH_END_MS),
+                    "8",
+                    "loop",
                 )
             )
             log(f"month {number}/{rounds}: {month[-1]}")
@@ -208,7 +234,7 @@ def _year_and_store(rounds: int, folder: Path, log: Callable[[str], None]) -> di
             log(f"fetch {number}/{rounds}: {fetch[-1]}")
             for path in folder.glob(f"*-{number}.sqlite3*"):
                 path.unlink()
-    return {"year": year, "month": month, "store": store, "fetch": fetch}
+    return {"year": year, "year_thread": year_thread, "month": month, "store": store, "fetch": fetch}
 
 
 def _budget(folder: Path, log: Callable[[str], None]) -> dict[str, Any]:
@@ -217,7 +243,13 @@ def _budget(folder: Path, log: Callable[[str], None]) -> dict[str, Any]:
     limit = ("--weight-limit", str(BUDGET_LIMIT), "--weight-interval", f"{BUDGET_WINDOW_MS // 1000}s")
     with LoopbackServer(*limit, "--prewarm", SYMBOL, "2024-01-01", "2024-12-01") as server:
         run = _run_child(
-            "backfill", server.base_url, str(folder / "budget.sqlite3"), str(YEAR_START_MS), str(until), "8"
+            "backfill",
+            server.base_url,
+            str(folder / "budget.sqlite3"),
+            str(YEAR_START_MS),
+            str(until),
+            "8",
+            "loop",
         )
         state = server.state()
         entries = server.requests()
@@ -248,6 +280,7 @@ def _fmt(values: Sequence[float], unit: str, digits: int = 2) -> str:
 
 def _tables(results: dict[str, Any]) -> str:
     year, month, store, fetch = results["year"], results["month"], results["store"], results["fetch"]
+    year_thread = results["year_thread"]
     rows = [
         ["wall time, the year", _fmt([r["wall_s"] for r in year], "s"), f"<= {TARGETS['wall_s']:.0f} s"],
         ["CPU time, the year (client)", _fmt([r["cpu_s"] for r in year], "s"), ""],
@@ -257,6 +290,12 @@ def _tables(results: dict[str, Any]) -> str:
             f">= {TARGETS['candles_per_cpu_s']:,}",
         ],
         ["candles per wall second", _fmt([YEAR_CANDLES / r["wall_s"] for r in year], "", 0), ""],
+        ["wall time, the year, writer thread", _fmt([r["wall_s"] for r in year_thread], "s"), ""],
+        [
+            "candles per CPU second, writer thread",
+            _fmt([YEAR_CANDLES / r["cpu_s"] for r in year_thread], "", 0),
+            "",
+        ],
         [
             "peak memory growth, the year",
             _fmt([r["rss_peak_mb"] - r["rss_setup_mb"] for r in year], "MB", 1),

@@ -1,10 +1,16 @@
 """The embedded default store: one SQLite file in WAL mode, written by one thread, read by others.
 
-sqlite3 blocks, so no database call runs on the event loop: a single writer thread owns the write
+sqlite3 blocks, so by default no database call runs on the event loop: a single writer thread owns the write
 connection and runs every batch as one ``BEGIN IMMEDIATE`` transaction (other processes wait up to the busy
 timeout for the lock), while reads go to a small pool of threads with their own connections, which also
 turn the rows into domain objects. Under WAL a reader sees the last committed state and never waits for the
 writer. What is not SQLite's own (validation, ranges, results) is ``adapters._sql``'s.
+
+``write_on_loop=True`` runs the writes on the event loop's own thread instead, for a bulk job that has
+nothing else on its loop (the ``backfill`` command): the loop then waits out each write (about 1.5 ms for a
+page of 1,000 candles; up to the busy timeout while another process holds the write lock), and in exchange
+the process never runs two threads at once, which costs less CPU and, on a machine of few cores, less time
+as well (docs/benchmarks.md). Writes stay one at a time either way: the loop runs one at a time.
 """
 
 from __future__ import annotations
@@ -43,8 +49,10 @@ class SqliteMarketDataStore(SqlMarketDataStore):
         busy_timeout_ms: int = 5_000,
         readers: int = 2,
         policy: ValidationPolicy = STORAGE_POLICY,
+        write_on_loop: bool = False,
     ) -> None:
         super().__init__(policy)
+        self._write_on_loop = write_on_loop
         self._path = Path(path).expanduser()
         self._busy_timeout_ms = busy_timeout_ms
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
@@ -62,9 +70,14 @@ class SqliteMarketDataStore(SqlMarketDataStore):
         busy_timeout_ms: int = 5_000,
         readers: int = 2,
         policy: ValidationPolicy = STORAGE_POLICY,
+        write_on_loop: bool = False,
     ) -> Self:
-        """Create the file and its folder if needed, switch to WAL and migrate the schema to the latest."""
-        return await cls(path, busy_timeout_ms=busy_timeout_ms, readers=readers, policy=policy)._opened()
+        """Create the file and its folder if needed, switch to WAL and migrate the schema to the latest.
+        ``write_on_loop``: see the module docstring."""
+        store = cls(
+            path, busy_timeout_ms=busy_timeout_ms, readers=readers, policy=policy, write_on_loop=write_on_loop
+        )
+        return await store._opened()
 
     @property
     def location(self) -> str:
@@ -120,6 +133,8 @@ class SqliteMarketDataStore(SqlMarketDataStore):
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[..., _R], *args: object) -> _R:
         self._check_open()
+        if pool is self._writer and self._write_on_loop:
+            return fn(*args)
         return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
 
     def _in_transaction(self, action: str, work: Callable[[sqlite3.Connection], _R]) -> _R:

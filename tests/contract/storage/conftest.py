@@ -64,10 +64,12 @@ class Backend(abc.ABC):
 class SqliteBackend(Backend):
     name = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, write_on_loop: bool = False) -> None:
         self.path = path
+        self.write_on_loop = write_on_loop
 
     async def open(self, **options: Any) -> MarketDataStore:
+        options = {"write_on_loop": self.write_on_loop} | options
         return await SqliteMarketDataStore.open(self.path, **options)
 
     @contextmanager
@@ -199,10 +201,12 @@ class PostgresBackend(Backend):
             conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)}")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+# "sqlite-on-loop": the same store writing on the event loop's thread, as the backfill command opens it.
+@pytest.fixture(params=["sqlite", "sqlite-on-loop", pytest.param("postgres", marks=pytest.mark.postgres)])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    if request.param == "sqlite":
-        return SqliteBackend(tmp_path / "market-data.sqlite3")
+    if request.param.startswith("sqlite"):
+        on_loop = request.param == "sqlite-on-loop"
+        return SqliteBackend(tmp_path / "market-data.sqlite3", write_on_loop=on_loop)
     server: PostgresServer = request.getfixturevalue("postgres_server")
     postgres = PostgresBackend(server.url)
     postgres.drop_everything()

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import json
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from adapters.cli._export_files import COLUMNS
 from adapters.cli._output import iso
-from adapters.sqlite import SqliteMarketDataStore
+from adapters.sqlite import SqliteMarketDataStore, _writes
 from domain import ExchangeUnavailableError, Interval, Kline, NetworkError, Symbol
 from tests.unit.adapters.cli.conftest import NOW_MS, Cli
 
@@ -67,6 +68,33 @@ def test_backfill_stores_the_range_and_says_it_is_complete(cli: Cli) -> None:
     assert (series["expected"], series["stored"], series["gaps"]) == (1_500, 1_500, [])
     assert series["start"] == iso(SINCE_MS)
     assert len(stored(cli)) == 1_500
+
+
+@pytest.fixture
+def writing_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The name of the thread each SQLite write transaction runs on."""
+    names: list[str] = []
+    write_batch = _writes.write_batch
+
+    def recorded(*args: Any, **kwargs: Any) -> tuple[int, int]:
+        names.append(threading.current_thread().name)
+        return write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(_writes, "write_batch", recorded)
+    return names
+
+
+def test_backfill_writes_on_its_event_loop_and_collect_on_the_writer_thread(
+    cli: Cli, writing_threads: list[str]
+) -> None:
+    backfill(cli)
+    assert writing_threads
+    assert set(writing_threads) == {threading.current_thread().name}  # the command's loop runs here
+
+    writing_threads.clear()
+    cli.json("collect", "BTCUSDT", "--duration", "0.2", "--rest")
+    assert writing_threads
+    assert all(name.startswith("sqlite-writer") for name in writing_threads), writing_threads
 
 
 def test_a_second_backfill_fetches_nothing(cli: Cli) -> None:
