@@ -62,6 +62,9 @@ _DIGITS = b"0123456789"
 # Plain text of a value under 1e-6 (zero included): ``str(Decimal)`` writes it with an exponent instead.
 _TINY = b",0.000000"
 _LEADING_ZERO = re.compile(rb",0[0-9]").search
+_ZERO_FIRST = re.compile(rb",0(?:[0-9]|\.000000)").search  # a leading zero, or a value under 1e-6
+# Each point and comma as the byte 1, the rest as 0: two marks side by side are a point next to a comma.
+_MARKS = bytes(1 if byte in b",." else 0 for byte in range(256))
 # In a comma-wrapped text, the index of the point of a first value that has one digit before it.
 _ONE_DIGIT_POINT = 2
 
@@ -234,10 +237,10 @@ def _make(page: KlinePage, count: int) -> list[Kline]:
 # -------------------------------------------------------------------------------------------- proving
 
 
-def _plain_text(column: Sequence[Any]) -> bytes | None:
-    """The column's values joined by commas as ASCII bytes, when every value is text in the plain decimal
-    form ``0|[1-9][0-9]*`` with an optional ``.`` and digits after it; otherwise None. When the column is not
-    one point per value (a whole number among them), it is left to the reference checks: None."""
+def _plain_text(column: Sequence[Any]) -> bool | None:
+    """Whether any value is under 1e-6, when every value is text in the plain decimal form ``0|[1-9][0-9]*``
+    with an optional ``.`` and digits after it; otherwise None. When the column is not one point per value
+    (a whole number among them), it is left to the reference checks: None."""
     try:
         text = ",".join(column)  # TypeError unless every item is text
     except TypeError:
@@ -250,10 +253,14 @@ def _plain_text(column: Sequence[Any]) -> bytes | None:
     if marks != b".," * (len(column) - 1) + b".":
         return None
     wrapped = b"," + raw + b","
-    # No point first or last in a value; a value that begins with 0 goes on with its point.
-    if b",." in wrapped or b".," in wrapped or _LEADING_ZERO(wrapped):
+    # No point first or last in a value: no point next to a comma (bytes as one big integer, 1 per mark).
+    marked = int.from_bytes(wrapped.translate(_MARKS), "big")
+    if marked & (marked >> 8):
         return None
-    return wrapped
+    # A value that begins with 0 goes on with its point; one search finds that and the values under 1e-6.
+    if _ZERO_FIRST(wrapped) is None:
+        return False
+    return None if _LEADING_ZERO(wrapped) else _TINY in wrapped
 
 
 def _as_written(column: tuple[str, ...], *, tiny: bool) -> tuple[str, ...]:
@@ -388,10 +395,10 @@ def build_kline_page(
     plain = {name: kept[name] for name in DECIMAL_FIELDS}
     whole_digits = _one_shape([plain[name] for name in PRICE_FIELDS], count)
     for name in DECIMAL_FIELDS if whole_digits is None else VOLUME_FIELDS:
-        wrapped = _plain_text(plain[name])
-        if wrapped is None:
+        tiny = _plain_text(plain[name])
+        if tiny is None:
             return None
-        kept[name] = _as_written(plain[name], tiny=_TINY in wrapped)
+        kept[name] = _as_written(plain[name], tiny=tiny)
     if whole_digits == 1:  # a price under 1e-6 is written with an exponent; the least one says if any is
         for name in PRICE_FIELDS:
             kept[name] = _as_written(plain[name], tiny=min(plain[name]).startswith("0.000000"))

@@ -159,6 +159,8 @@ def _exchange_pages(draw: st.DrawFn) -> tuple[Interval, Symbol, dict[str, list[A
         index, name = draw(st.integers(0, len(klines) - 1)), draw(st.sampled_from(PRICE_FIELDS))
         text = columns[name][index]
         change = draw(st.sampled_from(["longer", "zero-first", "shifted", "odd", "swap"]))
+        if not isinstance(text, str):  # spoiled already
+            continue
         if change == "longer":
             columns[name][index] = text + "0"
         elif change == "zero-first":  # as long as the others, but not in plain form
