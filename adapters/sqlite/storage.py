@@ -7,10 +7,11 @@ turn the rows into domain objects. Under WAL a reader sees the last committed st
 writer. What is not SQLite's own (validation, ranges, results) is ``adapters._sql``'s.
 
 ``write_on_loop=True`` runs the writes on the event loop's own thread instead, for a bulk job that has
-nothing else on its loop (the ``backfill`` command): the loop then waits out each write (about 1.5 ms for a
+nothing else on its loop (the ``backfill`` command): the loop then waits out each write (about 2.5 ms for a
 page of 1,000 candles; up to the busy timeout while another process holds the write lock), and in exchange
-the process never runs two threads at once, which costs less CPU and, on a machine of few cores, less time
-as well (docs/benchmarks.md). Writes stay one at a time either way: the loop runs one at a time.
+the writes and the loop's own work never run on two threads at once, which costs less CPU and, on a machine
+of few cores, less time as well (docs/benchmarks.md). Writes stay one at a time either way: the loop runs
+one thing at a time.
 """
 
 from __future__ import annotations
