@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.binance import parsing
 from adapters.binance._klines import build_klines, check_rows
 from adapters.binance.parsing import parse_klines, read_klines
 from domain import Interval, KlinePage, MalformedResponseError, Symbol
@@ -108,19 +109,33 @@ def collections_counted() -> Iterator[list[int]]:
 
 
 def test_a_page_is_read_without_a_cyclic_collection_and_the_collector_runs_again(
-    collections_counted: list[int],
+    collections_counted: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    body = _body(1000)
-    collections_counted.clear()
+    seen: list[int] = []  # collections counted as decoding starts and as the page is built
+    decode, build = parsing.loads, parsing.parse_klines
 
-    page = read_klines(body, "/api/v3/klines", _SYMBOL, _INTERVAL)
+    def decoding(*args: Any) -> Any:
+        seen.append(len(collections_counted))
+        return decode(*args)
+
+    def building(*args: Any) -> Any:
+        page = build(*args)
+        seen.append(len(collections_counted))
+        return page
+
+    monkeypatch.setattr(parsing, "loads", decoding)
+    monkeypatch.setattr(parsing, "parse_klines", building)
+
+    page = read_klines(_body(1000), "/api/v3/klines", _SYMBOL, _INTERVAL)
 
     assert isinstance(page, KlinePage)
     assert len(page) == 1000
-    assert collections_counted == []
+    assert len(seen) == 2
+    assert seen[0] == seen[1]  # the collector set to run after every new container did not run once
     assert gc.isenabled()
+    before = len(collections_counted)
     assert [[] for _ in range(10)]  # new containers start a collection again
-    assert collections_counted
+    assert len(collections_counted) > before
 
 
 def test_a_collector_that_was_off_stays_off(collections_counted: list[int]) -> None:
