@@ -237,7 +237,7 @@ def _make(page: KlinePage, count: int) -> list[Kline]:
 # -------------------------------------------------------------------------------------------- proving
 
 
-def _plain_text(column: Sequence[Any]) -> bool | None:
+def _check_plain(column: Sequence[Any]) -> bool | None:
     """Whether any value is under 1e-6, when every value is text in the plain decimal form ``0|[1-9][0-9]*``
     with an optional ``.`` and digits after it; otherwise None. When the column is not one point per value
     (a whole number among them), it is left to the reference checks: None."""
@@ -395,7 +395,7 @@ def build_kline_page(
     plain = {name: kept[name] for name in DECIMAL_FIELDS}
     whole_digits = _one_shape([plain[name] for name in PRICE_FIELDS], count)
     for name in DECIMAL_FIELDS if whole_digits is None else VOLUME_FIELDS:
-        tiny = _plain_text(plain[name])
+        tiny = _check_plain(plain[name])
         if tiny is None:
             return None
         kept[name] = _as_written(plain[name], tiny=tiny)
