@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from adapters.telemetry.settings import TelemetrySettings
 from domain import ConfigurationError
@@ -140,7 +141,9 @@ def setup_telemetry(
         PeriodicExportingMetricReader(_metric_exporter(name, importer, out))
         for name in settings.metrics_exporters
     ]
-    tracer_provider = TracerProvider(resource=resource)
+    # With nothing to receive them, spans are not recorded: each is a non-recording span that still carries
+    # the trace and span ids the log lines show, at a fraction of the cost of recording it.
+    tracer_provider = TracerProvider(resource=resource, sampler=None if processors else ALWAYS_OFF)
     for processor in processors:
         tracer_provider.add_span_processor(processor)
     handle = TelemetryHandle(tracer_provider, MeterProvider(resource=resource, metric_readers=readers))

@@ -161,6 +161,24 @@ def test_a_disabled_sdk_gives_no_op_providers() -> None:
     handle.shutdown()
 
 
+def test_with_no_trace_exporter_spans_are_not_recorded_but_keep_the_ids_logs_show() -> None:
+    handle = setup_telemetry(TelemetrySettings.from_environ({}), install_global=False)
+    tracer = handle.tracer_provider.get_tracer("t")
+
+    with tracer.start_as_current_span("MarketDataPort.get_server_time") as span:
+        assert not span.is_recording()
+        assert trace.get_current_span() is span
+        context = span.get_span_context()
+        assert context.is_valid
+    assert isinstance(handle.tracer_provider, TracerProvider)
+    handle.shutdown()
+
+    recorded = in_memory_telemetry()  # a span processor given: every span is recorded
+    with recorded.tracer_provider.get_tracer("t").start_as_current_span("x") as span:
+        assert span.is_recording()
+    assert [s.name for s in recorded.spans()] == ["x"]
+
+
 def test_in_memory_telemetry_reads_back_spans_and_every_kind_of_metric_point() -> None:
     telemetry = in_memory_telemetry()
     meter = telemetry.meter_provider.get_meter("binance_gateway.test")
