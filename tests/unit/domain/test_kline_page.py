@@ -329,6 +329,21 @@ def test_tiny_values_are_written_as_str_writes_them() -> None:
     assert built.decimals("volume") == (Decimal("0E-8"),)
 
 
+def test_a_tiny_value_is_found_beside_a_shorter_zero_that_sorts_before_it() -> None:
+    columns = _one(volume="0.000", taker_buy_base_volume="0.0")
+    for name, values in list(columns.items()):  # two candles, one minute apart
+        step = 60_000 if name.endswith("_ms") else 0
+        columns[name] = [v + i * step if step else v for i, v in enumerate(values * 2)]
+    columns["volume"][1] = "0.0000001"  # "0.000" < "0.0000001" as text, yet only the second is under 1e-6
+    columns["taker_buy_base_volume"][1] = "0.00000005"
+
+    built = build_kline_page(columns, Symbol("BTCUSDT"), Interval.MINUTE_1)
+
+    assert built is not None
+    assert built.texts("volume") == ("0.000", "1E-7")
+    assert built.texts("taker_buy_base_volume") == ("0.0", "5E-8")
+
+
 def test_a_page_is_a_read_only_sequence_of_its_candles() -> None:
     symbol, interval = Symbol("BTCUSDT"), Interval.MINUTE_1
     columns = _one()
