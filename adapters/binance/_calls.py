@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 from opentelemetry.util.types import AttributeValue
@@ -14,10 +14,12 @@ from ports import MAX_KLINE_LIMIT
 __all__ = ["gather_all", "kline_limit", "kline_range", "symbol_count", "unique"]
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 
 
-def unique(symbols: Iterable[Symbol]) -> list[Symbol]:
-    """``symbols`` without repeats, in their first order (Binance answers -1151 to a repeated one)."""
+def unique(symbols: Iterable[H]) -> list[H]:
+    """``symbols`` (or their texts) without repeats, in their first order (Binance answers -1151 to a
+    repeated one)."""
     return list(dict.fromkeys(symbols))
 
 

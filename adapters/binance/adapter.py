@@ -110,7 +110,7 @@ class BinanceRestAdapter(MarketDataPort, AccountPort, ExchangeStatusPort):
         cached = self._plans.get((path, asked))
         if cached is not None:
             return cached
-        symbols = tuple(dict.fromkeys(asked))  # Binance answers -1151 to a repeated symbol
+        symbols = tuple(unique(asked))
         plan = weights.plan_symbols(symbols, weight_of, band_sizes)
         requests: tuple[tuple[tuple[tuple[str, str], ...], int], ...]
         if plan.form == "single":

@@ -132,6 +132,12 @@ class _Bucket:
             self.raise_header(header, mark)
         self.recount()
 
+    def heard(self, header: int, mark: int) -> None:
+        """A count the server reported for the window (or assumed, after a 429), outside an answer."""
+        if header > self.header_used:
+            self.raise_header(header, mark)
+            self.recount()
+
     def raise_header(self, header: int, mark: int) -> None:
         self.header_used = header
         self.header_mark = mark
@@ -398,22 +404,20 @@ class WeightLimiter:
         values = self._header_values(headers) if headers else None
         # Usually the request was sent in the windows that are still current (the very same tuple).
         windows = None if permit.window_ids is self._window_ids else dict(permit.window_ids)
+        number = self._answers
         if sent:
-            number = self._answers
             self._answers = number + 1
             self._recent.append((now, permit.weight))
+        if sent or values:
             for bucket in self._buckets.values():
                 in_window = windows is None or windows.get(bucket.key) == bucket.window_id
                 # A request sent in an earlier window reports that window's count, or the new one's.
                 header = values.get(bucket.suffix) if values and in_window and bucket.weighted else None
-                bucket.answered(number, bucket.cost(permit.weight), in_window, header, permit.answers_before)
-        elif values:  # not sent, yet answered: the header is the server's count all the same
-            for bucket in self._buckets.values():
-                in_window = windows is None or windows.get(bucket.key) == bucket.window_id
-                header = values.get(bucket.suffix) if in_window and bucket.weighted else None
-                if header is not None and header > bucket.header_used:
-                    bucket.raise_header(header, permit.answers_before)
-                    bucket.recount()
+                if sent:
+                    cost = bucket.cost(permit.weight)
+                    bucket.answered(number, cost, in_window, header, permit.answers_before)
+                elif header is not None:  # not sent, yet answered: the server's count all the same
+                    bucket.heard(header, permit.answers_before)
         self._notify()
 
     def _header_suffix(self, name: str) -> str | None:
@@ -451,9 +455,8 @@ class WeightLimiter:
         else:
             self._roll(now)
             for bucket in self._buckets.values():
-                if bucket.weighted and bucket.capacity > bucket.header_used:
-                    bucket.raise_header(bucket.capacity, self._answers)
-                    bucket.recount()
+                if bucket.weighted:
+                    bucket.heard(bucket.capacity, self._answers)
         self._notify()
 
     def on_banned(self, banned_until_ms: int) -> None:
